@@ -1,0 +1,1 @@
+"""llmwatch user interface: the click CLI, the Textual dashboard and the report formats."""

@@ -1,0 +1,129 @@
+"""The `llmwatch` command line: a click group whose default command is the dashboard.
+
+Subcommands are registered by name and loaded only when invoked, so `llmwatch check` never pays
+for (or imports) textual. Every failure ends in a one-line message and a Nagios exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from probes import __version__
+from probes.status import EXIT_UNKNOWN
+from tui.options import config_options
+
+# name -> (module:function, one-line description, example). Help is built from this table
+# without importing the modules. A command appears here only once it works.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "config": ("tui.cmd_config:config_cmd", "Validate the configuration and print it, secrets hidden.",
+               "llmwatch config --config ./llmwatch.toml"),
+}
+DEFAULT_COMMAND = "dashboard"
+
+
+class LazyDefaultGroup(click.Group):
+    """Lazy subcommands plus a default one: `llmwatch --range 6h` means `llmwatch dashboard --range 6h`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("context_settings", {})["ignore_unknown_options"] = True
+        super().__init__(*args, **kwargs)
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        target = COMMANDS[name][0]
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] in COMMANDS:
+            return super().resolve_command(ctx, args)
+        if DEFAULT_COMMAND in COMMANDS:
+            return super().resolve_command(ctx, [DEFAULT_COMMAND, *args])
+        if args and not args[0].startswith("-"):
+            raise click.UsageError(f"no such command {args[0]!r} (see llmwatch --help)")
+        click.echo(ctx.get_help())
+        ctx.exit(0)
+
+    def parse_args(self, ctx, args):
+        if not args:
+            args = [DEFAULT_COMMAND] if DEFAULT_COMMAND in COMMANDS else ["--help"]
+        return super().parse_args(ctx, args)
+
+    def format_commands(self, ctx, formatter):
+        rows = []
+        for name in self.list_commands(ctx):
+            _, desc, example = COMMANDS[name]
+            mark = " (default)" if name == DEFAULT_COMMAND else ""
+            rows.append((name + mark, f"{desc}  e.g. {example}"))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+EPILOG = """\b
+Exit codes (Nagios plugin API): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+Usage and configuration errors exit 3 with a one-line message.
+\b
+Config: ~/.config/llmwatch/config.toml, or --config FILE, or LLMWATCH_CONFIG.
+Environment: LLMWATCH_PROMETHEUS_URL, LLMWATCH_ALERTMANAGER_URL, LLMWATCH_LOKI_URL,
+LOKI_ADDR, LOKI_USERNAME, LOKI_PASSWORD, LOKI_BEARER_TOKEN, LOKI_ORG_ID.
+"""
+
+
+@click.group(cls=LazyDefaultGroup, epilog=EPILOG, invoke_without_command=False)
+@click.version_option(__version__, "--version", "-V", prog_name="llmwatch", message="%(prog)s %(version)s")
+@config_options
+def cli() -> None:
+    """llmwatch: watch a self-hosted LLM serving stack from the terminal.
+
+    A dashboard over Prometheus and your services' health endpoints, one-shot checks for cron
+    and Nagios, and a watcher that announces state changes.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: map every failure to a message and an exit code, never a traceback."""
+    from probes.config import ConfigError
+
+    try:
+        rv = cli.main(args=argv, prog_name="llmwatch", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        message = exc.format_message()
+        if "--help" not in message:
+            where = f"llmwatch {exc.ctx.info_name}" if exc.ctx and exc.ctx.parent else "llmwatch"
+            message += f" (see {where} --help)"
+        _fail(message)
+    except ConfigError as exc:
+        _fail(f"config error: {exc}")
+    except click.ClickException as exc:
+        _fail(exc.format_message())
+    except (KeyboardInterrupt, click.Abort):
+        click.echo("llmwatch: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(EXIT_UNKNOWN)
+    except Exception as exc:  # last resort: a bug, said plainly
+        if os.environ.get("LLMWATCH_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set LLMWATCH_DEBUG=1 for the traceback)")
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"llmwatch: {message}", err=True)
+    sys.exit(EXIT_UNKNOWN)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
