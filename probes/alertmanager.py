@@ -1,0 +1,298 @@
+"""Alertmanager v2 API client: alerts, silences (list, create, expire), status; amtool matchers.
+
+Why: the alerts screen shows what Alertmanager routes (firing, silenced, inhibited) beside what
+Prometheus evaluates (pending), and lets a person silence an alert from the keyboard the way
+`amtool silence add alertname=Foo` does. v2 answers are bare JSON (no envelope); errors are
+{"code": 400, "message": "..."} or a JSON string, and both become the same one-line ApiError
+the Prometheus client produces.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from probes.apibase import ApiClientBase, one_line, status_kind
+from probes.config import Endpoint
+from probes.http import Response
+from probes.promtypes import AmError, ApiError, ApiResult, parse_time
+
+__all__ = ["AlertmanagerClient", "AmAlert", "AmError", "Silence", "Matcher", "MatcherError", "parse_matcher",
+           "parse_matchers"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """One label matcher, as Alertmanager stores it; str() gives amtool syntax back."""
+
+    name: str
+    value: str
+    is_regex: bool = False
+    is_equal: bool = True
+
+    @property
+    def op(self) -> str:
+        return {(False, True): "=", (False, False): "!=", (True, True): "=~", (True, False): "!~"}[
+            (self.is_regex, self.is_equal)]
+
+    def to_api(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "isRegex": self.is_regex, "isEqual": self.is_equal}
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.op}{json.dumps(self.value, ensure_ascii=False)}"
+
+
+@dataclass(frozen=True)
+class AmAlert:
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    fingerprint: str
+    state: str  # unprocessed | active | suppressed
+    silenced_by: tuple[str, ...] = ()
+    inhibited_by: tuple[str, ...] = ()
+    receivers: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+    generator_url: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.labels.get("alertname", "")
+
+
+@dataclass(frozen=True)
+class Silence:
+    id: str
+    state: str  # active | pending | expired
+    matchers: tuple[Matcher, ...]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    created_by: str
+    comment: str
+    updated_at: datetime | None = None
+
+
+class MatcherError(ValueError):
+    """A matcher string we cannot read; the message says what amtool would accept."""
+
+
+_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_MATCHER = re.compile(r"^\s*([^=!~\s]+)\s*(=~|!~|!=|=)\s*(.*?)\s*$", re.S)
+
+
+def parse_matcher(text: str) -> Matcher:
+    """'alertname=Foo', 'severity!="info"', 'job=~"api.*"', 'instance!~host-\\d+' -> Matcher.
+
+    Values may be double-quoted with Go/JSON escapes (\\" \\\\ \\n), like amtool and PromQL.
+    """
+    m = _MATCHER.match(text)
+    if not m:
+        raise MatcherError(f"bad matcher {text!r}: expected name=value, name!=value, name=~regex or name!~regex")
+    name, op, raw = m.groups()
+    if not _NAME.fullmatch(name):
+        raise MatcherError(f"bad matcher {text!r}: {name!r} is not a valid label name")
+    value = raw
+    if raw.startswith('"') or raw.startswith("'"):
+        if len(raw) < 2 or raw[-1] != raw[0]:
+            raise MatcherError(f"bad matcher {text!r}: unterminated quoted value")
+        if raw[0] == "'":
+            value = raw[1:-1]
+        else:
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                raise MatcherError(f"bad matcher {text!r}: invalid escape in quoted value") from None
+    if op in ("=~", "!~"):
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise MatcherError(f"bad matcher {text!r}: invalid regex: {exc}") from None
+    return Matcher(name=name, value=value, is_regex=op in ("=~", "!~"), is_equal=op in ("=", "=~"))
+
+
+def parse_matchers(args: Iterable[str]) -> list[Matcher]:
+    """amtool's argument list: a first argument without an operator is the alert name
+    (`amtool silence add HighLatency severity=warning`); '{a="b", c=~"d"}' is read too."""
+    out: list[Matcher] = []
+    for i, arg in enumerate(args):
+        text = arg.strip()
+        if text.startswith("{") and text.endswith("}"):
+            out += [parse_matcher(part) for part in _split_braces(text[1:-1])]
+        elif i == 0 and not any(op in text for op in ("=", "!", "~")):
+            out.append(Matcher("alertname", text))
+        else:
+            out.append(parse_matcher(text))
+    return out
+
+
+def _split_braces(body: str) -> list[str]:
+    parts, cur, quoted, escaped = [], [], False, False
+    for ch in body:
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quoted:
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == "," and not quoted:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    if "".join(cur).strip():
+        parts.append("".join(cur))
+    return [p for p in parts if p.strip()]
+
+
+def rfc3339(t: datetime | float) -> str:
+    """A datetime (naive means UTC) or unix seconds -> '2026-11-22T05:24:33.000Z'."""
+    if not isinstance(t, datetime):
+        t = datetime.fromtimestamp(float(t), tz=timezone.utc)
+    elif t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _parse_alerts(doc: Any) -> list[AmAlert]:
+    out = []
+    for a in doc:
+        status = a.get("status") or {}
+        out.append(AmAlert(
+            labels=a.get("labels") or {}, annotations=a.get("annotations") or {},
+            starts_at=parse_time(a.get("startsAt")), ends_at=parse_time(a.get("endsAt")),
+            fingerprint=str(a.get("fingerprint", "")), state=str(status.get("state", "")),
+            silenced_by=tuple(status.get("silencedBy") or ()), inhibited_by=tuple(status.get("inhibitedBy") or ()),
+            receivers=tuple(str(r.get("name", "")) for r in a.get("receivers") or ()),
+            updated_at=parse_time(a.get("updatedAt")), generator_url=str(a.get("generatorURL", ""))))
+    return out
+
+
+def _parse_silences(doc: Any) -> list[Silence]:
+    return [Silence(
+        id=str(s["id"]), state=str((s.get("status") or {}).get("state", "")),
+        matchers=tuple(Matcher(str(m["name"]), str(m.get("value", "")), bool(m.get("isRegex", False)),
+                               bool(m.get("isEqual", True))) for m in s.get("matchers") or ()),
+        starts_at=parse_time(s.get("startsAt")), ends_at=parse_time(s.get("endsAt")),
+        created_by=str(s.get("createdBy", "")), comment=str(s.get("comment", "")),
+        updated_at=parse_time(s.get("updatedAt"))) for s in doc]
+
+
+def _parse_list(doc: Any) -> Any:
+    if not isinstance(doc, list):
+        raise TypeError("expected a JSON array")
+    return doc
+
+
+class AlertmanagerClient(ApiClientBase):
+    """Async client for Alertmanager's v2 API."""
+
+    system = "Alertmanager"
+
+    def __init__(self, endpoint: Endpoint, *, client: httpx.AsyncClient | None = None):
+        super().__init__(endpoint, client=client)
+
+    async def alerts(self, active: bool = True, silenced: bool = True, inhibited: bool = True,
+                     filters: Sequence[str | Matcher] = ()) -> ApiResult[list[AmAlert]]:
+        """Alerts Alertmanager holds. filters are matchers ('severity="critical"' or Matcher)."""
+        params: list[tuple[str, str]] = [("active", _b(active)), ("silenced", _b(silenced)),
+                                         ("inhibited", _b(inhibited))]
+        try:
+            params += [("filter", str(f if isinstance(f, Matcher) else parse_matcher(f))) for f in filters]
+        except MatcherError as exc:
+            return ApiResult(ok=False, error=self.error("bad_data", str(exc)))
+        key = ("/api/v2/alerts", tuple(params))  # filter order is meaningful; keep it
+        return await self.shared(key, lambda: self._call("GET", "/api/v2/alerts", params,
+                                                         lambda d: _parse_alerts(_parse_list(d))))
+
+    async def silences(self) -> ApiResult[list[Silence]]:
+        return await self.shared(("/api/v2/silences", ()), lambda: self._call(
+            "GET", "/api/v2/silences", None, lambda d: _parse_silences(_parse_list(d))))
+
+    async def create_silence(self, matchers: Sequence[str | Matcher], starts_at: datetime | float,
+                             ends_at: datetime | float, created_by: str, comment: str) -> ApiResult[str]:
+        """POST a silence; value is the new silence id. Never de-duplicated: it changes state."""
+        try:
+            ms = [m if isinstance(m, Matcher) else parse_matcher(m) for m in matchers]
+        except MatcherError as exc:
+            return ApiResult(ok=False, error=self.error("bad_data", str(exc)))
+        if not ms:
+            return ApiResult(ok=False, error=self.error("bad_data", "a silence needs at least one matcher"))
+        body = {"matchers": [m.to_api() for m in ms], "startsAt": rfc3339(starts_at), "endsAt": rfc3339(ends_at),
+                "createdBy": created_by, "comment": comment}
+        return await self._call("POST", "/api/v2/silences", None, _silence_id, json_body=body)
+
+    async def expire_silence(self, silence_id: str) -> ApiResult[None]:
+        """DELETE /api/v2/silence/{id}: ends the silence now (Alertmanager keeps it as expired)."""
+        start = time.monotonic()
+        resp = await self.request("DELETE", f"/api/v2/silence/{quote(silence_id, safe='')}")
+        elapsed = time.monotonic() - start
+        if isinstance(resp, ApiError):
+            return ApiResult(ok=False, error=resp, elapsed_s=elapsed)
+        if resp.status >= 300:
+            return ApiResult(ok=False, error=self.api_error(resp), elapsed_s=elapsed)
+        return ApiResult(ok=True, value=None, elapsed_s=elapsed)
+
+    async def status(self) -> ApiResult[dict]:
+        """{"cluster", "config", "uptime", "versionInfo": {"version", ...}} as Alertmanager sends it."""
+        def parse(d: Any) -> dict:
+            if not isinstance(d, dict):
+                raise TypeError("expected an object")
+            return d
+        return await self.shared(("/api/v2/status", ()), lambda: self._call("GET", "/api/v2/status", None, parse))
+
+    async def ready(self) -> ApiResult[bool]:
+        start = time.monotonic()
+        resp = await self.request("GET", "/-/ready")
+        elapsed = time.monotonic() - start
+        if isinstance(resp, ApiError):
+            return ApiResult(ok=False, error=resp, elapsed_s=elapsed)
+        if resp.status == 200:
+            return ApiResult(ok=True, value=True, elapsed_s=elapsed)
+        return ApiResult(ok=False, value=False, error=self.not_ready(resp), elapsed_s=elapsed)
+
+    async def _call(self, method: str, path: str, params: Any, parse: Callable[[Any], T],
+                    json_body: Any = None) -> ApiResult[T]:
+        start = time.monotonic()
+        got = await self.get_json(path, params=params, method=method, json_body=json_body)
+        elapsed = time.monotonic() - start
+        if isinstance(got, ApiError):
+            return ApiResult(ok=False, error=got, elapsed_s=elapsed)
+        resp, doc = got
+        try:
+            return ApiResult(ok=True, value=parse(doc), elapsed_s=elapsed)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            return ApiResult(ok=False, error=self.protocol(resp, exc), elapsed_s=elapsed)
+
+    def api_error(self, resp: Response) -> ApiError:
+        """{"code":400,"message":"..."} (go-swagger), a bare JSON string, or text/HTML from a proxy."""
+        try:
+            doc = json.loads(resp.body)
+        except (ValueError, UnicodeDecodeError):
+            return self.http_error(resp)
+        if isinstance(doc, dict) and doc.get("message"):
+            text = str(doc["message"])
+        elif isinstance(doc, str) and doc:
+            text = doc
+        else:
+            return self.http_error(resp)
+        kind = status_kind(resp.status)
+        return self.error(kind, f"{kind}: {one_line(text)}", resp.status)
+
+
+def _silence_id(doc: Any) -> str:
+    return str(doc["silenceID"])
+
+
+def _b(flag: bool) -> str:
+    return "true" if flag else "false"
+
