@@ -129,6 +129,11 @@ class Config:
     slo: Slo = field(default_factory=Slo)
     profiles_dir: str | None = None  # extra/overriding profile TOML files
     source: str | None = None  # the file this came from, if any
+    explicit: frozenset[str] = frozenset()  # sections the user set (file, env or flags)
+
+    def configured(self, section: str) -> bool:
+        """Did the user point us at this server, or are we guessing the default address?"""
+        return section in self.explicit
 
     def secrets(self) -> list[str]:
         """Every secret value in this config, for last-resort redaction of output."""
@@ -332,7 +337,7 @@ def _parse(data: Mapping[str, Any], source: str | None) -> Config:
         if key not in _TOP_KEYS:
             raise ConfigError(f"{key}: unknown section (known: {', '.join(sorted(_TOP_KEYS))})")
     base = Config()
-    kw: dict[str, Any] = {"source": source}
+    kw: dict[str, Any] = {"source": source, "explicit": frozenset(data)}
     if "prometheus" in data:
         kw["prometheus"] = _endpoint(data["prometheus"], "prometheus", base.prometheus)
     if "alertmanager" in data:
