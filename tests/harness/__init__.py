@@ -1,0 +1,1 @@
+"""Test harness: real-server fixtures and the Loki replay (see tests/conftest.py)."""
