@@ -15,6 +15,7 @@ import json
 import ssl
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping
 
 import httpx
@@ -89,14 +90,34 @@ class ClientOptions:
     insecure: bool = False
     headers: Mapping[str, str] = field(default_factory=dict)
     max_redirects: int = 5
+    bearer_token_file: str | None = None  # read on every request: rotated tokens keep working
 
     @classmethod
     def from_endpoint(cls, ep: Endpoint) -> "ClientOptions":
         headers = dict(ep.headers)
         if ep.org_id:
             headers.setdefault("X-Scope-OrgID", ep.org_id)
-        return cls(timeout=ep.timeout, bearer_token=ep.token(), username=ep.username, password=ep.password,
+        # A token file is not read here: clients live for the whole dashboard session, and
+        # Kubernetes-style projected tokens rotate underneath them (see _FileBearerAuth).
+        return cls(timeout=ep.timeout, bearer_token=ep.bearer_token or None,
+                   bearer_token_file=None if ep.bearer_token else ep.bearer_token_file,
+                   username=ep.username, password=ep.password,
                    ca_file=ep.ca_file, insecure=ep.insecure, headers=headers)
+
+
+class _FileBearerAuth(httpx.Auth):
+    """Authorization: Bearer <contents of a file>, read per request (the file is tiny)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def auth_flow(self, request: httpx.Request):
+        try:
+            token = Path(self.path).read_text().strip()
+        except OSError as exc:
+            raise FetchError("config", f"cannot read bearer_token_file {self.path}: {exc.strerror}") from None
+        request.headers["Authorization"] = f"Bearer {token}"
+        yield request
 
 
 def make_client(opts: ClientOptions, *, base_url: str = "") -> httpx.AsyncClient:
@@ -104,7 +125,9 @@ def make_client(opts: ClientOptions, *, base_url: str = "") -> httpx.AsyncClient
     headers = {"User-Agent": USER_AGENT, **opts.headers}
     if opts.bearer_token:
         headers["Authorization"] = f"Bearer {opts.bearer_token}"
-    auth = httpx.BasicAuth(opts.username, opts.password or "") if opts.username else None
+    auth: httpx.Auth | None = httpx.BasicAuth(opts.username, opts.password or "") if opts.username else None
+    if opts.bearer_token_file and not opts.bearer_token:
+        auth = _FileBearerAuth(opts.bearer_token_file)
     verify: bool | ssl.SSLContext
     if opts.insecure:
         verify = False
