@@ -138,6 +138,13 @@ class _ManagedServer:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def endpoint(self) -> Any:
+        """A probes.config.Endpoint for this server: what llmwatch's probes take."""
+        from probes.config import Endpoint  # lazy: keeps this module usable on its own
+
+        return Endpoint(url=self.url)
+
+    @property
     def log_path(self) -> Path:
         if self.workdir is None:
             raise ServerError(f"{self.name} has no workdir yet: call start() first")
@@ -283,8 +290,10 @@ class PrometheusServer(_ManagedServer):
         port: int | None = None,
         workdir: str | os.PathLike[str] | None = None,
         binary: str | None = None,
+        alert_resend_delay: str = "1s",
     ) -> None:
         super().__init__(port=port, workdir=workdir, binary=binary)
+        self.alert_resend_delay = alert_resend_delay
         self.targets: dict[str, str | Sequence[str]] = dict(targets)
         self.scrape_interval = scrape_interval
         self.evaluation_interval = evaluation_interval
@@ -334,6 +343,9 @@ class PrometheusServer(_ManagedServer):
             f"--web.listen-address=127.0.0.1:{self.port}",
             "--web.enable-lifecycle",
             "--storage.tsdb.retention.time=1d",
+            # Default 1m: an alert that fired before the 5 s Alertmanager discovery tick is
+            # dropped and not re-sent for a minute. Short windows need short resends.
+            f"--rules.alert.resend-delay={self.alert_resend_delay}",
             "--log.level=info",
         ]
 
