@@ -161,7 +161,7 @@ def test_logql_parser_and_times() -> None:
     q = parse_stream_query('{a="b", c=~"d.+"} |= `x` !~ "y\\\\d"')
     assert [(m.name, m.op, m.value) for m in q.matchers] == [("a", "=", "b"), ("c", "=~", "d.+")]
     assert [(f.op, f.value) for f in q.filters] == [("|=", "x"), ("!~", "y\\d")]
-    with pytest.raises(LogQLError, match="col 7: syntax error: unexpected \$end"):
+    with pytest.raises(LogQLError, match=r"col 7: syntax error: unexpected \$end"):
         parse_stream_query('{a="b"')
     assert parse_time_ns("1795324473", 0) == 1795324473 * 10**9
     assert parse_time_ns("1795324473000000001", 0) == 1795324473000000001
