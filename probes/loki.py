@@ -194,6 +194,8 @@ class LokiClient(ApiClientBase):
         if isinstance(doc, dict) and (doc.get("error") or doc.get("message")):
             return self._envelope_error(resp, doc)
         text = resp.text().strip()
+        if resp.status in (401, 403, 407):  # from an auth proxy in front of Loki: say what to check
+            return self.http_error(resp)
         if not text or resp.body[:200].lstrip().lower().startswith((b"<!doctype html", b"<html")) \
                 or "html" in resp.content_type:
             return self.http_error(resp)
