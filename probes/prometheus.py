@@ -2,9 +2,10 @@
 
 Why our own client rather than prometheus-api-client: its custom_query returns only
 data.result, dropping resultType, warnings and infos, and reports an API error as an exception
-whose text is the repr of the raw body; it is also blocking (requests) and retries 503s with
-back-off, which turns Prometheus' own query timeout into a 3x longer wait. bench/bench_prom_client.py
-has the numbers.
+whose text is the repr of the raw body; it also retries 503s with back-off, so one Prometheus
+query timeout becomes 4 requests and 6 s of waiting on a server that is already overloaded.
+It is fast enough (blocking requests in threads beat async httpx on wall time here), so the
+decision rests on what it cannot carry; bench/bench_prom_client.py has the numbers.
 
 Choices:
 - GET for queries whose encoded parameters fit in 1500 characters, POST form otherwise.
