@@ -43,6 +43,7 @@ def config_cmd(ctx: click.Context, fmt: str) -> None:
 def redacted_view(cfg) -> dict:
     """The config as plain data with every secret replaced by '***'."""
     data = asdict(cfg)
+    data["explicit"] = sorted(data["explicit"])
     for name in ("prometheus", "alertmanager", "loki"):
         ep = data[name]
         ep["url"] = display_url(ep["url"])
