@@ -26,15 +26,8 @@ from types import TracebackType
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-__all__ = [
-    "AlertmanagerServer",
-    "BinaryNotFound",
-    "PrometheusServer",
-    "ServerError",
-    "SEED_RULES",
-    "find_binary",
-    "free_port",
-]
+__all__ = ["AlertmanagerServer", "BinaryNotFound", "PrometheusServer", "ServerError", "SEED_RULES",
+           "find_binary", "free_port"]
 
 #: The seed stacks' alert rules, adapted to the synthetic stack (see the file's header).
 SEED_RULES = Path(__file__).with_name("rules") / "seed_alerts.yml"
