@@ -155,8 +155,7 @@ async def _probe(service: Service, client: httpx.AsyncClient | None, checked_at:
         message = _strip_url(exc.message, shown)
         if exc.kind == "timeout":
             message = f"timed out after {service.timeout:g}s (no complete answer)"
-        return _failed(service, shown, checked_at, exc.kind, _SHORT.get(exc.kind, message),
-                       conditions, elapsed_ms=(time.monotonic() - started) * 1000)
+        return _failed(service, shown, checked_at, exc.kind, _SHORT.get(exc.kind, message), conditions)
     except httpx.InvalidURL as exc:  # fetch() lets this one through (see the report)
         return HealthResult(service.name, shown, Status.UNKNOWN, one_line(f"bad URL: {exc}", 200),
                             checked_at=checked_at, error_kind="config")
@@ -188,12 +187,15 @@ def _strip_url(message: str, shown: str) -> str:
 
 
 def _failed(service: Service, shown: str, checked_at: datetime, kind: str, summary: str,
-            conditions: tuple[Condition, ...] = (), elapsed_ms: float | None = None) -> HealthResult:
-    """No HTTP response: the service is down for its users (CRITICAL), whatever the conditions say."""
+            conditions: tuple[Condition, ...] = ()) -> HealthResult:
+    """No HTTP response: the service is down for its users (CRITICAL), whatever the conditions say.
+
+    response_time_ms stays None: there was no response, and a "time" for a refused connection
+    would read as a fast answer in perfdata and graphs.
+    """
     results = evaluate_all(conditions, Observation(connected=False)) if conditions else ()
-    return HealthResult(service.name, shown, Status.CRITICAL, one_line(summary, 300), None,
-                        None if elapsed_ms is None else round(elapsed_ms, 3), checked_at, (), results,
-                        "", kind)
+    return HealthResult(service.name, shown, Status.CRITICAL, one_line(summary, 300), None, None, checked_at,
+                        (), results, "", kind)
 
 
 def _judge(service: Service, shown: str, checked_at: datetime, obs: Observation,

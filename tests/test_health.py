@@ -222,7 +222,7 @@ async def test_closed_port(closed_port):
     r = await probe(svc(f"http://127.0.0.1:{closed_port}/health", "[STATUS] == 200"))
     assert r.status == Status.CRITICAL and r.error_kind == "refused"
     assert r.summary == "connection refused"
-    assert r.http_status is None
+    assert r.http_status is None and r.response_time_ms is None
     assert r.conditions[0].ok is False  # evaluated as "not connected", for the detail view
 
 
