@@ -94,6 +94,7 @@ class Rule:
     warn: str | None = None
     crit: str | None = None
     unit: str = ""
+    no_data: str = "unknown"  # status when the query matches nothing: ok | warning | critical | unknown
 
 
 @dataclass(frozen=True)
@@ -277,7 +278,8 @@ _SERVICE_KEYS = {
     "loki_selector": _str,
     "loki_labels": _str_map,
 }
-_RULE_KEYS = {"name": _str, "promql": _str, "warn": _threshold, "crit": _threshold, "unit": _str}
+_RULE_KEYS = {"name": _str, "promql": _str, "warn": _threshold, "crit": _threshold, "unit": _str,
+              "no_data": _choice("ok", "warning", "critical", "unknown")}
 _PRICE_KEYS = {"input": _number, "output": _number}
 _ROUTING_KEYS = {"local_providers": _str_list, "cloud_reference": _str}
 _SLO_KEYS = {"error_rate": _ratio, "latency_p95": _duration, "availability": _ratio, "window": _duration}

@@ -19,8 +19,13 @@ from tui.options import config_options
 # name -> (module:function, one-line description, example). Help is built from this table
 # without importing the modules. A command appears here only once it works.
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "check": ("tui.cmd_check:check_cmd", "Run every check once with Nagios exit codes, for cron.",
+              "llmwatch check --format nagios --timeout 10s"),
+    "watch": ("tui.cmd_watch:watch_cmd", "Run the checks forever; print and send each state change.",
+              "llmwatch watch --every 60s --webhook https://hooks.slack.com/..."),
     "config": ("tui.cmd_config:config_cmd", "Validate the configuration and print it, secrets hidden.",
                "llmwatch config --config ./llmwatch.toml"),
+    "doctor": ("tui.cmd_doctor:doctor_cmd", "Show what llmwatch sees: Prometheus, systems found, every signal and its PromQL, config problems.", "llmwatch doctor --prometheus-url http://127.0.0.1:9090"),
 }
 DEFAULT_COMMAND = "dashboard"
 
