@@ -243,6 +243,10 @@ def _value(p: _Plan, answers: dict) -> SignalValue:
         return SignalValue(state="error", value=None, breakdown=parts, **base,
                            reason=f"the query returned {len(samples)} series; a headline query must aggregate to one")
     if not samples:
+        if p.method == "priced":
+            return SignalValue(state="no_data", value=None, breakdown=parts, **base,
+                               reason="no token series for a model in [prices]: price this system's models "
+                                      "(llmwatch doctor lists them)")
         return SignalValue(state="no_data", value=None, reason=_PENDING_EMPTY, breakdown=parts, **base)
     v = samples[0].value
     if v is None or math.isnan(v):

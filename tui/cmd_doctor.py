@@ -1,0 +1,68 @@
+"""`llmwatch doctor`: the first command a new user runs.
+
+Says which Prometheus it reached, which systems it found on which jobs, what every signal reads
+now (value, unit, and the PromQL behind it), which signals are missing and why, target health,
+and what in the config is unused or wrong. Text is laid out for a terminal with rich and stays
+plain (no escape codes) when piped; --format json gives the same findings as data.
+Exit 0 when Prometheus answered, 3 (UNKNOWN) with a one-line reason when it did not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import click
+
+from probes.status import EXIT_OK, EXIT_UNKNOWN
+from tui.options import config_options, load
+
+
+@click.command("doctor")
+@config_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--window", metavar="DURATION", default=None,
+              help="Rate window (e.g. 30s, 2m). Default: 4 x the longest scrape interval, at least 1m.")
+@click.option("--queries/--no-queries", default=True, show_default=True, help="Show the PromQL behind each value.")
+@click.pass_context
+def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool) -> None:
+    """Check what llmwatch sees: Prometheus, detected systems, every signal and the config.
+
+    \b
+    Exit codes: 0 Prometheus was reached (findings are in the report),
+                3 UNKNOWN: Prometheus could not be reached (one line says why).
+    """
+    from probes.durations import DurationError, parse_duration
+
+    cfg = load(ctx)
+    win = None
+    if window:
+        try:
+            win = parse_duration(window)
+        except DurationError as exc:
+            raise click.BadParameter(str(exc), param_hint="--window") from None
+        if win <= 0:
+            raise click.BadParameter("must be positive", param_hint="--window")
+    report = asyncio.run(_run(cfg, win))
+    if fmt == "json":
+        from probes.doctor import report_json
+
+        click.echo(json.dumps(report_json(report), indent=2))
+    elif not report.reached:
+        click.echo(f"UNKNOWN: cannot reach Prometheus at {report.url}: {report.reason}")
+    else:
+        from tui.doctor_view import render_text
+
+        render_text(report, cfg, show_queries=queries)
+    ctx.exit(EXIT_OK if report.reached else EXIT_UNKNOWN)
+
+
+async def _run(cfg, window):
+    from probes.doctor import run_doctor
+    from probes.prometheus import PrometheusClient
+
+    client = PrometheusClient(cfg.prometheus)
+    try:
+        return await run_doctor(cfg, client, window)
+    finally:
+        await client.aclose()
