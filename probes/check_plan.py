@@ -15,7 +15,7 @@ from typing import Sequence
 from probes.alertmanager import AlertmanagerClient
 from probes.checks import CheckOptions, CheckResult, Perf, PlannedCheck
 from probes.config import Config, Rule, Service
-from probes.health import probe
+from probes.health import ClientPool, probe
 from probes.prometheus import PrometheusClient
 from probes.redact import display_url
 from probes.status import Status
@@ -45,14 +45,15 @@ def health_results(h, *, components: bool = True) -> list[CheckResult]:
     return out
 
 
-def plan_health(services: Sequence[Service]) -> list[PlannedCheck]:
+def plan_health(services: Sequence[Service], pool: ClientPool | None = None) -> list[PlannedCheck]:
     def make(svc: Service) -> PlannedCheck:
         async def run(remaining: float) -> list[CheckResult]:
+            client = pool.get(svc) if pool is not None else None
             if svc.timeout <= remaining:
-                return health_results(await probe(svc), components=not svc.conditions)
+                return health_results(await probe(svc, client=client), components=not svc.conditions)
             # The run's deadline, not the service, limits this probe: if it times out we could
             # not check it in time (UNKNOWN), which is not proof the service is down.
-            h = await probe(_with_timeout(svc, remaining))
+            h = await probe(_with_timeout(svc, remaining), client=client)
             if h.error_kind == "timeout":
                 return [CheckResult(svc.name, "health", Status.UNKNOWN,
                                     f"no answer before the check deadline ({remaining:.1f}s left of --timeout; "
@@ -213,9 +214,9 @@ def plan_alerts(prom: PrometheusClient, am: AlertmanagerClient | None, ignore: S
 
 
 def build_plan(cfg: Config, opts: CheckOptions, prom: PrometheusClient | None,
-               am: AlertmanagerClient | None) -> list[PlannedCheck]:
+               am: AlertmanagerClient | None, pool: ClientPool | None = None) -> list[PlannedCheck]:
     services = list(cfg.services) + [url_service(u, min(opts.deadline_s, 10.0)) for u in opts.urls]
-    plan = plan_health(services)
+    plan = plan_health(services, pool)
     if prom is not None:
         plan += plan_rules(prom, cfg.rules)
         if opts.include_targets:

@@ -54,13 +54,16 @@ async def run_once(cfg, opts):
     from probes.checks import run_planned
     from probes.prometheus import PrometheusClient
 
+    from probes.health import ClientPool
+
     use_prom = cfg.configured("prometheus") or bool(cfg.rules)
     prom = PrometheusClient(cfg.prometheus) if use_prom else None
     am = AlertmanagerClient(cfg.alertmanager) if (use_prom and cfg.configured("alertmanager")) else None
+    pool = ClientPool()
     try:
-        return await run_planned(build_plan(cfg, opts, prom, am), opts.deadline_s, selection=opts.selection)
+        return await run_planned(build_plan(cfg, opts, prom, am, pool), opts.deadline_s, selection=opts.selection)
     finally:
-        for client in (prom, am):
+        for client in (prom, am, pool):
             if client is not None:
                 try:
                     await asyncio.wait_for(client.aclose(), 1.0)
