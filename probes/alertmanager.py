@@ -251,14 +251,7 @@ class AlertmanagerClient(ApiClientBase):
         return await self.shared(("/api/v2/status", ()), lambda: self._call("GET", "/api/v2/status", None, parse))
 
     async def ready(self) -> ApiResult[bool]:
-        start = time.monotonic()
-        resp = await self.request("GET", "/-/ready")
-        elapsed = time.monotonic() - start
-        if isinstance(resp, ApiError):
-            return ApiResult(ok=False, error=resp, elapsed_s=elapsed)
-        if resp.status == 200:
-            return ApiResult(ok=True, value=True, elapsed_s=elapsed)
-        return ApiResult(ok=False, value=False, error=self.not_ready(resp), elapsed_s=elapsed)
+        return await self.check_ready("/-/ready")
 
     async def _call(self, method: str, path: str, params: Any, parse: Callable[[Any], T],
                     json_body: Any = None) -> ApiResult[T]:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from typing import Any, Awaitable, Callable, Hashable, Mapping, TypeVar
 
 import httpx
 
 from probes.config import ConfigError, Endpoint
 from probes.http import DEFAULT_MAX_BYTES, ClientOptions, FetchError, Response, describe_body, fetch, make_client
-from probes.promtypes import ApiError
+from probes.promtypes import ApiError, ApiResult
 from probes.redact import display_url, scrub
 
 R = TypeVar("R")
@@ -110,6 +111,18 @@ class ApiClientBase:
         reason = f"HTTP {resp.status}" + (f": {detail}" if detail else "") + (f" ({hint})" if hint else "")
         return self.error(status_kind(resp.status) if resp.status in (404, 500, 503, 504) else "http",
                           reason, resp.status)
+
+    async def check_ready(self, path: str) -> ApiResult[bool]:
+        """value True on HTTP 200; another answer is ok=False, value=False, kind "not_ready";
+        no answer at all is ok=False, value=None with the transport error."""
+        start = time.monotonic()
+        resp = await self.request("GET", path)
+        elapsed = time.monotonic() - start
+        if isinstance(resp, ApiError):
+            return ApiResult(ok=False, error=resp, elapsed_s=elapsed)
+        if resp.status == 200:
+            return ApiResult(ok=True, value=True, elapsed_s=elapsed)
+        return ApiResult(ok=False, value=False, error=self.not_ready(resp), elapsed_s=elapsed)
 
     def not_ready(self, resp: Response) -> ApiError:
         """A readiness endpoint that answered, but not 200 (starting up, replaying its WAL...)."""

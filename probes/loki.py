@@ -125,14 +125,7 @@ class LokiClient(ApiClientBase):
 
     async def ready(self) -> ApiResult[bool]:
         """True on 200 "ready"; Loki answers 503 with a reason while its ingester warms up."""
-        start = time.monotonic()
-        resp = await self.request("GET", "/ready")
-        elapsed = time.monotonic() - start
-        if isinstance(resp, ApiError):
-            return ApiResult(ok=False, error=resp, elapsed_s=elapsed)
-        if resp.status == 200:
-            return ApiResult(ok=True, value=True, elapsed_s=elapsed)
-        return ApiResult(ok=False, value=False, error=self.not_ready(resp), elapsed_s=elapsed)
+        return await self.check_ready("/ready")
 
     # -- internals ----------------------------------------------------------------------------
 

@@ -134,14 +134,7 @@ class PrometheusClient(ApiClientBase):
     async def ready(self) -> ApiResult[bool]:
         """value True when /-/ready answers 200. An answer other than 200 (starting up, replaying
         the WAL) is ok=False, value=False, error kind "not_ready"; no answer at all is value=None."""
-        start = time.monotonic()
-        resp = await self.request("GET", "/-/ready")
-        elapsed = time.monotonic() - start
-        if isinstance(resp, ApiError):
-            return ApiResult(ok=False, error=resp, elapsed_s=elapsed)
-        if resp.status == 200:
-            return ApiResult(ok=True, value=True, elapsed_s=elapsed)
-        return ApiResult(ok=False, value=False, elapsed_s=elapsed, error=self.not_ready(resp))
+        return await self.check_ready("/-/ready")
 
     async def _call(self, path: str, params: Mapping[str, str] | None,
                     parse: Callable[[Any], T]) -> ApiResult[T]:
