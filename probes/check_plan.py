@@ -223,4 +223,86 @@ def build_plan(cfg: Config, opts: CheckOptions, prom: PrometheusClient | None,
             plan.append(plan_targets(prom))
         if opts.include_alerts:
             plan.append(plan_alerts(prom, am, opts.ignore_alerts))
+        slo = plan_slo(prom, cfg)
+        if slo is not None:
+            plan.append(slo)
     return plan
+
+
+# -- SLOs on the detected signals ([slo] in the config) -------------------------------------------
+
+def slo_results(values, availability, slo) -> list[CheckResult]:
+    """Compare detected signals with the [slo] targets; a breach is CRITICAL.
+
+    values: SignalValue list (error_rate, latency_p95 per serving system); availability:
+    {job: fraction of scrapes up over the window}. Signals a system does not export are not
+    checks at all; no traffic is OK and says so.
+    """
+    from probes.units import format_value
+
+    targets = {"error_rate": slo.error_rate, "latency_p95": slo.latency_p95}
+    out: list[CheckResult] = []
+    for v in values:
+        target = targets.get(v.signal)
+        if target is None or v.state == "not_exported":
+            continue
+        name = f"slo:{v.system}:{v.job or 'all'}:{v.signal}"
+        unit = v.unit
+        limit = format_value(target, unit)
+        if v.state == "no_traffic":
+            out.append(CheckResult(name, "slo", Status.OK, f"no traffic (target < {limit})", unit=unit))
+        elif v.state != "ok" or v.value is None:
+            out.append(CheckResult(name, "slo", Status.UNKNOWN, clean(v.reason or v.state, max_len=200), unit=unit))
+        else:
+            bad = v.value > target
+            label = "p95" if v.signal == "latency_p95" else "error rate"
+            summary = f"{label} {format_value(v.value, unit)} {'over' if bad else 'within'} the target < {limit}"
+            out.append(CheckResult(name, "slo", Status.CRITICAL if bad else Status.OK, summary, value=v.value,
+                                   unit=unit, perfdata=(Perf(name, v.value, "s" if unit == "s" else "",
+                                                             "", f"{target:g}"),)))
+    if slo.availability is not None:
+        for job, frac in sorted(availability.items()):
+            bad = frac < slo.availability
+            summary = (f"availability {frac * 100:.3f} % {'below' if bad else 'meets'} the target "
+                       f"{slo.availability * 100:g} %")
+            out.append(CheckResult(f"slo:{job}:availability", "slo", Status.CRITICAL if bad else Status.OK,
+                                   summary, value=frac, unit="ratio"))
+    return out
+
+
+def plan_slo(prom: PrometheusClient, cfg: Config) -> PlannedCheck | None:
+    slo = cfg.slo
+    if slo.error_rate is None and slo.latency_p95 is None and slo.availability is None:
+        return None
+
+    async def run(remaining: float) -> list[CheckResult]:
+        import asyncio
+
+        from probes.catalogue import SERVING
+        from probes.detect import detect
+        from probes.profiles import load_profiles
+        from probes.promql import duration
+        from probes.signals import evaluate
+
+        det = await detect(prom, load_profiles(cfg.profiles_dir), timeout=remaining)
+        if det.error:
+            return [CheckResult("slo", "slo", Status.UNKNOWN, clean(det.error, max_len=200))]
+        serving = [d for d in det.systems if d.profile.kind in SERVING]
+        jobs = sorted({d.job for d in serving if d.job})
+        avail_q = f'avg by (job) (avg_over_time(up{{job=~"{"|".join(jobs)}"}}[{duration(slo.window)}]))'
+        values, avail = await asyncio.gather(
+            evaluate(prom, serving, cfg, window=slo.window, timeout=remaining),
+            prom.query(avail_q, timeout=remaining) if (jobs and slo.availability is not None) else _none())
+        availability = {}
+        if avail is not None and avail.ok:
+            availability = {s.labels.get("job", "?"): s.value for s in avail.samples if s.value is not None}
+        out = slo_results(values, availability, slo)
+        if avail is not None and not avail.ok:
+            out.append(CheckResult("slo:availability", "slo", Status.UNKNOWN, clean(avail.error.message)))
+        return out or [CheckResult("slo", "slo", Status.UNKNOWN, "no serving system detected for the [slo] checks")]
+
+    return PlannedCheck("slo", "slo", run, prometheus=True)
+
+
+async def _none():
+    return None

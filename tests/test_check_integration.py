@@ -49,6 +49,11 @@ warn = "0.10"
 crit = "0.25"
 unit = "ratio"
 no_data = "ok"
+[slo]                     # the test's own targets: the stack's normal p95 is ~2 s, errors ~3 %
+error_rate = 0.2
+latency_p95 = "10s"
+availability = 0.9
+window = "20s"
 ''')
     time.sleep(5)  # a few scrapes so rate() over 20s has samples
     yield {"stack": stack, "prom": prom, "am": am, "cfg": cfg}
@@ -95,6 +100,10 @@ def test_healthy_stack_is_ok(env):
     checks = by_name(data)
     assert checks["tinycode"]["kind"] == "health" and checks["tinycode/redis"]["kind"] == "component"
     assert checks["target:vllm"]["status"] == "OK" and checks["gateway-error-rate"]["unit"] == "ratio"
+    slo = {n: c for n, c in checks.items() if c["kind"] == "slo"}
+    assert {"slo:hybrid-ai-stack:api-gateway:error_rate", "slo:vllm:vllm:latency_p95",
+            "slo:api-gateway:availability"} <= slo.keys(), sorted(slo)
+    assert slo["slo:api-gateway:availability"]["value"] == 1.0
     rule = checks["gateway-error-rate"]  # no error yet means no error series: no_data = "ok"
     assert rule["value"] is None and rule["summary"].startswith("no data") or 0 <= rule["value"] < 0.10
     code, out, _ = check(env, "--format", "nagios")
@@ -132,6 +141,12 @@ def test_error_rate_over_threshold_then_firing_then_silenced(env):
         assert "outside the critical range 0.25" in rule["summary"]
         code, out, _ = check(env, "--format", "nagios", "--only", "gateway-error-rate")
         assert code == 2 and out.splitlines()[0].startswith("LLMWATCH CRITICAL - 1 of 1 checks not OK: gateway-error-rate:")
+        code, data = as_json(env, "--only", "slo:*")
+        slo = by_name(data)
+        assert slo["slo:hybrid-ai-stack:api-gateway:error_rate"]["status"] == "CRITICAL"
+        assert "over the target" in slo["slo:hybrid-ai-stack:api-gateway:error_rate"]["summary"]
+        assert slo["slo:tinycode:tinycode:error_rate"]["status"] == "OK"
+        assert code == 2
         assert "'gateway-error-rate'=" in out.splitlines()[0] and ";0.10;0.25" in out.splitlines()[0]
 
         # GatewayHighErrorRate (severity critical, for: 15s) fires from the seed rules
@@ -171,7 +186,7 @@ def test_slow_endpoint_past_the_deadline(env):
     env["stack"].control("vllm", health_delay=30)
     try:
         # skip the alert/rule checks: the previous scenario's alert may still be resolving
-        code, out, took = check(env, "--format", "json", "--timeout", "2s", "--skip", "alert*", "--skip", "gateway-*")
+        code, out, took = check(env, "--format", "json", "--timeout", "2s", "--skip", "alert*", "--skip", "gateway-*", "--skip", "slo:*")
         assert took < 2 + 1.5, took  # deadline plus interpreter start, never the 30 s delay
         data = json.loads(out)
         vllm = by_name(data)["vllm"]
@@ -200,7 +215,7 @@ def test_prometheus_stopped_health_still_counts(env):
     checks = by_name(data)
     assert checks["tinycode"]["status"] == "OK"
     unknown = [c for c in data["checks"] if c["status"] == "UNKNOWN"]
-    assert {c["kind"] for c in unknown} == {"rule", "target", "alert"}
+    assert {c["kind"] for c in unknown} == {"rule", "target", "alert", "slo"}
     assert all("connection refused" in c["summary"] for c in unknown)
     assert code == 3 and data["status"] == "UNKNOWN"
     env["stack"].control("tinycode", unhealthy=["database"])

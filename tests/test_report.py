@@ -109,3 +109,24 @@ def test_alert_severity_pending_silenced_ignored():
     assert by["alert:D"].status is Status.OK and by["alert:D"].summary.startswith("pending")
     assert by["alert:E"].status is Status.OK and by["alert:E"].silenced and "sid-1" in by["alert:E"].summary
     assert "alert:Noisy" not in by
+
+
+def test_slo_results():
+    from probes.check_plan import slo_results
+    from probes.config import Slo
+    from probes.signals import SignalValue
+
+    def sv(signal, state, value, unit):
+        return SignalValue(signal=signal, system="gw", title="GW", job="api", state=state, value=value, unit=unit,
+                           method="ratio", query="q")
+    slo = Slo(error_rate=0.01, latency_p95=2.0, availability=0.999)
+    out = {r.name: r for r in slo_results(
+        [sv("error_rate", "ok", 0.02, "ratio"), sv("latency_p95", "ok", 1.5, "s"),
+         sv("ttft_p95", "ok", 9.0, "s"), sv("error_rate", "not_exported", None, "ratio")],
+        {"api": 0.9995, "db": 0.99}, slo)}
+    assert out["slo:gw:api:error_rate"].status is Status.CRITICAL
+    assert out["slo:gw:api:latency_p95"].status is Status.OK
+    assert out["slo:api:availability"].status is Status.OK and out["slo:db:availability"].status is Status.CRITICAL
+    assert len(out) == 4  # ttft has no target; not_exported is not a check
+    [quiet] = slo_results([sv("error_rate", "no_traffic", None, "ratio")], {}, Slo(error_rate=0.01))
+    assert quiet.status is Status.OK and quiet.summary.startswith("no traffic")

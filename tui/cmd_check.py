@@ -56,7 +56,7 @@ async def run_once(cfg, opts):
 
     from probes.health import ClientPool
 
-    use_prom = cfg.configured("prometheus") or bool(cfg.rules)
+    use_prom = cfg.configured("prometheus") or bool(cfg.rules) or cfg.configured("slo")
     prom = PrometheusClient(cfg.prometheus) if use_prom else None
     am = AlertmanagerClient(cfg.alertmanager) if (use_prom and cfg.configured("alertmanager")) else None
     pool = ClientPool()
