@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from probes.alertmanager import AlertmanagerClient
@@ -64,7 +64,6 @@ def plan_health(services: Sequence[Service], pool: ClientPool | None = None) -> 
 
 
 def _with_timeout(svc: Service, seconds: float) -> Service:
-    from dataclasses import replace
     return replace(svc, timeout=max(0.05, seconds))
 
 
@@ -291,7 +290,8 @@ def plan_slo(prom: PrometheusClient, cfg: Config) -> PlannedCheck | None:
         jobs = sorted({d.job for d in serving if d.job})
         avail_q = f'avg by (job) (avg_over_time(up{{job=~"{"|".join(jobs)}"}}[{duration(slo.window)}]))'
         values, avail = await asyncio.gather(
-            evaluate(prom, serving, cfg, window=slo.window, timeout=remaining),
+            evaluate(prom, serving, cfg, window=slo.window, timeout=remaining,
+                     only=("error_rate", "latency_p95")),
             prom.query(avail_q, timeout=remaining) if (jobs and slo.availability is not None) else _none())
         availability = {}
         if avail is not None and avail.ok:

@@ -9,7 +9,6 @@ nothing is lost while a webhook is down for a few minutes; only if the queue ove
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import sys
@@ -132,7 +131,3 @@ def exec_sink(command: str, *, timeout: float = 30.0, host: str | None = None, *
             raise RuntimeError(f"--exec command exited {proc.returncode}: {tail[0][:200]}")
 
     return Sink("--exec", deliver, **kw)
-
-
-def json_dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False)

@@ -157,10 +157,16 @@ def signal_query(detected: Detected, signal: str, config: Config, window: float,
     return render(_template(spec, config), ctx, by)
 
 
-def plan(detected: Detected, config: Config, window: float, at: float | None = None) -> list[_Plan]:
+def plan(detected: Detected, config: Config, window: float, at: float | None = None,
+         only: Iterable[str] | None = None) -> list[_Plan]:
+    """Queries for every signal of one system, or only those named (plus its traffic signal,
+    which decides no_traffic for the others)."""
     out: list[_Plan] = []
     ctx = render_context(detected, config, window, at)
+    wanted = None if only is None else {*only, detected.profile.traffic}
     for name in signal_names(detected):
+        if wanted is not None and name not in wanted:
+            continue
         sdef = signal_def(name, *_custom(detected, name))
         spec, why = choose(detected, name)
         if spec is None:
@@ -188,15 +194,17 @@ def _custom(detected: Detected, name: str) -> tuple[str | None, str | None]:
 
 
 async def evaluate(client, detected: Iterable[Detected], config: Config, window: float,
-                   at: float | None = None, timeout: float | None = None) -> list[SignalValue]:
-    """Every signal of every detected system, all queries concurrently.
+                   at: float | None = None, timeout: float | None = None,
+                   only: Iterable[str] | None = None) -> list[SignalValue]:
+    """Every signal of every detected system (or only the named ones), all queries concurrently.
 
     window: the rate window in seconds (the dashboard sizes it with promql.rate_interval; tests
     pass a short one). at: unix seconds to evaluate at (None: now).
     """
     detected = list(detected)
     at_now = at if at is not None else time.time()
-    plans = [p for d in detected for p in plan(d, config, window, at_now)]
+    only = None if only is None else tuple(only)
+    plans = [p for d in detected for p in plan(d, config, window, at_now, only)]
     queries = sorted({q for p in plans for q in (p.query, p.breakdown_query) if q})
     results = await asyncio.gather(*(_safe_query(client, q, at, timeout) for q in queries))
     answers = dict(zip(queries, results))

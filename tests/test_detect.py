@@ -8,7 +8,7 @@ from pathlib import Path
 
 from probes.detect import detect, detection_query, match_profiles
 from probes.profiles import builtin_profiles
-from probes.promtypes import ApiError, ApiResult, QueryResult, Sample, Target, parse_targets
+from probes.promtypes import ApiError, ApiResult, QueryResult, Sample, parse_targets
 
 FIXTURES = Path("/work/shared/fixtures/prometheus")
 

@@ -8,7 +8,6 @@ import asyncio
 import math
 import re
 
-import pytest
 
 from probes.config import Config, Price, Routing
 from probes.detect import Detected
@@ -193,3 +192,16 @@ async def test_a_client_exception_becomes_an_error_value():
             raise RuntimeError("socket closed")
     vals = await evaluate(Broken([]), [det("node", "node")], Config(), 30)
     assert vals and all(v.state == "error" and "socket closed" in v.reason for v in vals)
+
+
+def test_plan_only_keeps_named_signals_and_the_traffic_signal():
+    from probes.config import Config
+    from probes.detect import match_profiles
+    from probes.profiles import builtin_profiles
+    from probes.signals import plan
+
+    [gw] = [d for d in match_profiles(builtin_profiles(), {"api-gateway": {"api_gateway_requests_total"}})
+            if d.profile.name == "hybrid-ai-stack"]
+    names = {p.sdef.name for p in plan(gw, Config(), 60.0, 0.0, only=("error_rate",))}
+    assert names == {"error_rate", gw.profile.traffic}
+    assert len(plan(gw, Config(), 60.0, 0.0)) > len(names)

@@ -46,8 +46,8 @@ def python_float(d: float) -> str:
     return s
 
 
-def go_float(d: float) -> str:
-    """Go strconv.FormatFloat(f, 'g', -1, 64) as used by client_golang's expfmt."""
+def _shortest_g(d: float, low: int, high: int, exp_width: int) -> str:
+    """Shortest round-trip digits, in exponent form when exp < low or exp >= high."""
     d = float(d)
     if math.isinf(d):
         return "+Inf" if d > 0 else "-Inf"
@@ -57,12 +57,24 @@ def go_float(d: float) -> str:
         return "0"
     sign = "-" if d < 0 else ""
     digits, exp = _shortest_digits(abs(d))
-    # Go's shortest %g uses exponent form when exp < -4 or exp >= 6 (eprec is 6 when shortest),
-    # which is why node_exporter prints 1.6522948608e+10 but dcgm prints 81559.
-    if exp < -4 or exp >= 6:
+    if exp < low or exp >= high:
         mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        return f"{sign}{mant}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
+        return f"{sign}{mant}e{'+' if exp >= 0 else '-'}{abs(exp):0{exp_width}d}"
     return sign + _plain(digits, exp)
+
+
+def go_float(d: float) -> str:
+    """Go strconv.FormatFloat(f, 'g', -1, 64) as used by client_golang's expfmt.
+
+    Go's shortest %g uses exponent form when exp < -4 or exp >= 6 (eprec is 6 when shortest),
+    which is why node_exporter prints 1.6522948608e+10 but dcgm prints 81559.
+    """
+    return _shortest_g(d, -4, 6, 2)
+
+
+def js_float(d: float) -> str:
+    """JavaScript Number#toString, as prom-client prints values."""
+    return _shortest_g(d, -6, 21, 1)
 
 
 def _plain(digits: str, exp: int) -> str:
@@ -72,23 +84,6 @@ def _plain(digits: str, exp: int) -> str:
     if exp + 1 >= len(digits):
         return digits + "0" * (exp + 1 - len(digits))
     return digits[: exp + 1] + "." + digits[exp + 1:]
-
-
-def js_float(d: float) -> str:
-    """JavaScript Number#toString, as prom-client prints values."""
-    d = float(d)
-    if math.isinf(d):
-        return "+Inf" if d > 0 else "-Inf"
-    if math.isnan(d):
-        return "NaN"
-    if d == 0:
-        return "0"
-    sign = "-" if d < 0 else ""
-    digits, exp = _shortest_digits(abs(d))
-    if exp < -6 or exp >= 21:
-        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        return f"{sign}{mant}e{'+' if exp >= 0 else '-'}{abs(exp)}"
-    return sign + _plain(digits, exp)
 
 
 def rust_float(d: float) -> str:
