@@ -95,4 +95,5 @@ def test_cli_unreachable_exits_unknown_with_one_line():
     assert proc.returncode == 3, proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("UNKNOWN: cannot reach Prometheus at http://127.0.0.1:1")
+    assert lines[0].count("Prometheus at") == 1, lines[0]
     assert "\x1b" not in proc.stdout

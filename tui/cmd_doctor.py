@@ -49,7 +49,10 @@ def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool) 
 
         click.echo(json.dumps(report_json(report), indent=2))
     elif not report.reached:
-        click.echo(f"UNKNOWN: cannot reach Prometheus at {report.url}: {report.reason}")
+        reason = report.reason  # client messages already start "Prometheus at <url>: "
+        prefix = f"Prometheus at {report.url}: "
+        reason = reason[len(prefix):] if reason.startswith(prefix) else reason
+        click.echo(f"UNKNOWN: cannot reach Prometheus at {report.url}: {reason}")
     else:
         from tui.doctor_view import render_text
 
