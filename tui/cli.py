@@ -25,6 +25,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
               "llmwatch watch --every 60s --webhook https://hooks.slack.com/..."),
     "config": ("tui.cmd_config:config_cmd", "Validate the configuration and print it, secrets hidden.",
                "llmwatch config --config ./llmwatch.toml"),
+    "dashboard": ("tui.cmd_dashboard:dashboard_cmd", "Open the live dashboard (the default command).",
+                  "llmwatch --prometheus-url http://127.0.0.1:9090 --range 1h"),
+    "snapshot": ("tui.cmd_snapshot:snapshot_cmd", "Render the dashboard (or alerts/logs screen) once, headless, to SVG or text.",
+                 "llmwatch snapshot --size 160x48 --output now.svg"),
+    "alerts": ("tui.cmd_alerts:alerts_cmd", "List firing/pending alerts with Alertmanager state; silence or expire like amtool.",
+               "llmwatch alerts --state firing --format json"),
+    "logs": ("tui.cmd_logs:logs_cmd", "Query Loki like logcli: a LogQL query over a window, or --follow.",
+             "llmwatch logs '{job=\"gateway\"} |= \"error\"' --since 15m"),
+    "demo": ("tui.cmd_demo:demo_cmd", "Start the synthetic LLM stack on loopback and open the dashboard on it.",
+             "llmwatch demo --incident"),
     "doctor": ("tui.cmd_doctor:doctor_cmd", "Show what llmwatch sees: Prometheus, systems found, every signal and its PromQL, config problems.", "llmwatch doctor --prometheus-url http://127.0.0.1:9090"),
 }
 DEFAULT_COMMAND = "dashboard"
