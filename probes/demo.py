@@ -1,0 +1,361 @@
+"""`llmwatch demo` without the UI: the synthetic stack, a synthetic Loki, real Prometheus/Alertmanager.
+
+Why real servers when they are installed: the dashboard's job is to read what Prometheus and
+Alertmanager really answer (rule evaluation, `for:` durations, alert grouping); a demo that
+faked them would demonstrate nothing. When the binaries are missing the demo still runs: the
+dashboard then scrapes the services directly (tui builds that client from scrape_targets()).
+
+Everything started here is stopped by stop(): idempotent, registered with atexit, safe to call
+from a signal handler's aftermath (the CLI calls it in a finally block). Servers are started
+from the calling thread (Linux PR_SET_PDEATHSIG is tied to it): call start() from the main
+thread so a killed demo also takes Prometheus down.
+
+The --incident timeline (one loop of INCIDENT_PERIOD_S, repeated until stop):
+    +5 s   cloud fallback, 10 s: Ollama unhealthy, the gateway's local routes fail more and 75 %
+           of traffic goes to the cloud model -> cost and cloud share jump, health turns red
+    +15 s  error spike, 20 s: the gateway answers 50 % errors (2x latency); with the seed rule
+           GatewayHighErrorRate (rate > 0.5/s for 15 s, evaluated every 5 s) pending by about
+           +25 s and firing by about +45 s after the incident starts
+    +35 s  GPU memory pressure, 30 s: both H100s nearly full, hot and busy; vLLM KV cache 97 %
+    +65 s  recovery: every setting back to normal; the next loop starts at +120 s
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import threading
+import time
+import tomllib
+from typing import Any, Callable, Iterable
+
+from probes.config import Config, parse_config
+from probes.synthetic import Stack
+from probes.synthetic.loki import SyntheticLoki
+from probes.synthetic.model import LogNormal, Route, TrafficConfig
+from probes.synthetic.servers import (SEED_RULES, AlertmanagerServer, PrometheusServer, ServerError,
+                                      find_binary)
+from probes.synthetic.services import SERVICES
+
+__all__ = ["Demo", "DemoError", "STACKS", "resolve_stack", "INCIDENT_PERIOD_S"]
+
+STACKS: dict[str, tuple[str, ...]] = {
+    # The Hybrid AI Stack (local Ollama + cloud Claude, with dollars), a vLLM, its GPUs, the host.
+    "default": ("api-gateway", "ollama", "vllm", "dcgm", "node"),
+    "seeds": ("tinycode", "dev-pynode", "api-gateway", "ai-forge", "code-llm-api"),
+    "all": tuple(SERVICES),
+}
+SCRAPE_INTERVAL_S = 2
+REFRESH_S = 2
+INCIDENT_PERIOD_S = 120.0
+# The alert each service's error spike makes fire (seed rules, probes/synthetic/rules).
+ERROR_ALERTS = {"api-gateway": "GatewayHighErrorRate", "tinycode": "TinyLlamaHighErrorRate",
+                "dev-pynode": "HighErrorRate", "ai-forge": "AIForgeHighErrorRate"}
+# Cloud models without a price in the synthetic routes: public list prices, USD per 1M tokens.
+LIST_PRICES = {"gpt-4": (30.0, 60.0)}
+GPU_PRESSURE = {
+    "gpu0.fb_used": 80_600, "gpu0.fb_free": 400, "gpu0.util": 100, "gpu0.mem_copy_util": 94, "gpu0.temp": 84,
+    "gpu0.mem_temp": 91, "gpu0.power": 694.0,
+    "gpu1.fb_used": 79_000, "gpu1.fb_free": 2_000, "gpu1.util": 97, "gpu1.mem_copy_util": 88, "gpu1.temp": 81,
+    "gpu1.mem_temp": 86, "gpu1.power": 655.0,
+}
+VLLM_PRESSURE = {"kv_cache_usage_perc": 0.97, "num_requests_running": 48, "num_requests_waiting": 37}
+
+
+class DemoError(RuntimeError):
+    """The demo cannot start; the message is one line for the user."""
+
+
+def resolve_stack(spec: str) -> tuple[str, ...]:
+    """"default" | "seeds" | "all" | "a,b,c" -> service names; ValueError names the known ones."""
+    spec = (spec or "default").strip()
+    if spec in STACKS:
+        return STACKS[spec]
+    names = tuple(dict.fromkeys(n.strip() for n in spec.split(",") if n.strip()))
+    unknown = [n for n in names if n not in SERVICES]
+    if unknown or not names:
+        raise ValueError(f"unknown service(s) {', '.join(unknown) or '(none given)'}; use default, seeds, all "
+                         f"or a comma list of: {', '.join(SERVICES)}")
+    return names
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class Demo:
+    """Start/stop the whole demo; config() says where everything is."""
+
+    def __init__(self, stack_names: Iterable[str] | str = "default", with_prometheus: bool | None = None,
+                 incident: bool = False, seed: int = 1234, *, loop: bool = True,
+                 on_event: Callable[[str], None] | None = None,
+                 find: Callable[[str], str | None] = find_binary):
+        self.names = resolve_stack(stack_names) if isinstance(stack_names, str) else tuple(stack_names)
+        resolve_stack(",".join(self.names))  # validate
+        self.with_prometheus = with_prometheus
+        self.incident = incident
+        self.seed = seed
+        self.loop = loop
+        self.on_event = on_event
+        self._find = find
+        self.stack: Stack | None = None
+        self.loki: SyntheticLoki | None = None
+        self.prometheus: PrometheusServer | None = None
+        self.alertmanager: AlertmanagerServer | None = None
+        self.notes: list[str] = []              # what the demo decided (fallbacks), for the banner
+        self.events: list[tuple[float, str]] = []  # incident steps (unix time, text)
+        self._status = "starting"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._started = self._stopped = False
+        self._saved_traffic: TrafficConfig | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def start(self) -> "Demo":
+        with self._lock:
+            if self._started:
+                return self
+            self._started = True
+        atexit.register(self.stop)
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        prom_bin = self._find("prometheus") if self.with_prometheus is not False else None
+        am_bin = self._find("prometheus-alertmanager") if prom_bin else None
+        if self.with_prometheus and not prom_bin:
+            raise DemoError("prometheus is not installed: install the Debian package 'prometheus' "
+                            "(or run without --prometheus to scrape the services directly)")
+        try:
+            self.stack = Stack(self.names, seed=self.seed, vary=True).start()
+            self.loki = SyntheticLoki(self.stack)
+            self.loki.start()
+        except OSError as exc:
+            raise DemoError(f"cannot open a loopback port: {exc.strerror or exc}") from None
+        if prom_bin:
+            try:
+                if am_bin:
+                    self.alertmanager = AlertmanagerServer(binary=am_bin)
+                    self.alertmanager.start()
+                else:
+                    self.notes.append("Alertmanager not installed: alerts come from Prometheus only")
+                self.prometheus = PrometheusServer(
+                    self.stack.targets(), scrape_interval=f"{SCRAPE_INTERVAL_S}s",
+                    evaluation_interval=f"{SCRAPE_INTERVAL_S}s", rule_files=[SEED_RULES],
+                    alertmanager_url=self.alertmanager.url if self.alertmanager else None, binary=prom_bin)
+                self.prometheus.start()
+                self.prometheus.wait_for_targets(timeout=20)
+            except ServerError as exc:
+                raise DemoError(_first_line(exc)) from None
+        elif self.with_prometheus is None:
+            self.notes.append("Prometheus not installed: scraping the services directly (no alerts)")
+        else:
+            self.notes.append("--no-prometheus: scraping the services directly (no alerts)")
+        self._status = "running"
+        if self.incident:
+            self._thread = threading.Thread(target=self._run_incident, name="demo-incident", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop everything that was started, in reverse order; safe to call any number of times."""
+        with self._lock:
+            if self._stopped or not self._started:
+                return
+            self._stopped = True
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        for part in (self.prometheus, self.alertmanager, self.loki, self.stack):
+            if part is not None:
+                try:
+                    part.stop()
+                except Exception:  # noqa: BLE001 - one failing part must not leave the others running
+                    pass
+        self._status = "stopped"
+        atexit.unregister(self.stop)
+
+    def __enter__(self) -> "Demo":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- what was started ------------------------------------------------------------------
+    @property
+    def scrape_mode(self) -> bool:
+        return self.prometheus is None
+
+    def scrape_targets(self) -> list[tuple[str, str]]:
+        """(job, metrics URL) of every service with /metrics: what a direct scrape reads."""
+        assert self.stack is not None
+        return [(n, d["metrics"]) for n, d in self.stack.describe().items() if d["metrics"]]
+
+    def urls(self) -> dict[str, str]:
+        """name -> URL of every server the demo runs (services, prometheus, alertmanager, loki)."""
+        out = {n: d["url"] for n, d in self.stack.describe().items()} if self.stack else {}
+        for name, part in (("prometheus", self.prometheus), ("alertmanager", self.alertmanager),
+                           ("loki", self.loki)):
+            if part is not None:
+                out[name] = part.url
+        return out
+
+    def banner(self) -> str:
+        backend = (f"Prometheus {self.prometheus.url} scraping every {SCRAPE_INTERVAL_S}s" if self.prometheus
+                   else "direct scrape")
+        return (f"demo: synthetic stack on 127.0.0.1 ({len(self.names)} services, seed {self.seed}), {backend}"
+                + (", incident timeline" if self.incident else ""))
+
+    def status_line(self) -> str:
+        """One line for the dashboard banner: what the demo is doing now."""
+        return f"demo: {self._status}" + (f" | {self.notes[0]}" if self.notes else "")
+
+    @property
+    def incident_alert(self) -> str | None:
+        """The seed alert the incident's error spike makes fire, if the target has one."""
+        target = self._error_target()
+        return ERROR_ALERTS.get(target) if target else None
+
+    # ---- configuration ---------------------------------------------------------------------
+    def prices(self) -> dict[str, tuple[float, float]]:
+        """model -> (input, output) USD per 1M tokens, as the synthetic services charge."""
+        assert self.stack is not None
+        out: dict[str, tuple[float, float]] = {}
+        for svc in self.stack.services.values():
+            for route in (svc.traffic.routes if svc.traffic else ()):
+                if not route.model:
+                    continue
+                price = (route.price_in_per_mtok, route.price_out_per_mtok)
+                if price == (0.0, 0.0) and route.backend not in ("local", "ollama"):
+                    price = LIST_PRICES.get(route.model, price)
+                if price != (0.0, 0.0) or route.backend in ("local", "ollama"):
+                    out.setdefault(route.model, price)
+        return out
+
+    def config_toml(self, theme: str = "dark") -> str:
+        """A ready-to-use llmwatch config for this demo (valid TOML; config() parses it)."""
+        assert self.stack is not None and self.loki is not None
+        q = json.dumps
+        lines = ["# llmwatch demo: save as demo.toml and run `llmwatch --config demo.toml` while the demo runs"]
+        if self.prometheus:
+            lines += ["[prometheus]", f"url = {q(self.prometheus.url)}", ""]
+        else:
+            lines += ["# no Prometheus started: the dashboard scrapes the services directly", ""]
+        if self.alertmanager:
+            lines += ["[alertmanager]", f"url = {q(self.alertmanager.url)}", ""]
+        lines += ["[loki]", f"url = {q(self.loki.url)}", "",
+                  "[dashboard]", f'refresh = "{REFRESH_S}s"', 'range = "15m"', f"theme = {q(theme)}", ""]
+        prices = self.prices()
+        cloud = [m for m, p in prices.items() if p != (0.0, 0.0)]
+        if cloud:
+            ref = "claude-sonnet" if "claude-sonnet" in cloud else cloud[0]
+            lines += ["[routing]", f"cloud_reference = {q(ref)}", ""]
+        for model, (pin, pout) in sorted(prices.items()):
+            lines += [f"[prices.{q(model)}]", f"input = {pin!r}", f"output = {pout!r}", ""]
+        for name in self.names:
+            health = self.stack.health_url(name)
+            if health:
+                lines += ["[[services]]", f"name = {q(name)}", f"url = {q(health)}", f"job = {q(name)}", ""]
+        return "\n".join(lines)
+
+    def config(self, theme: str = "dark") -> Config:
+        return parse_config(tomllib.loads(self.config_toml(theme)), source="llmwatch demo")
+
+    # ---- incident timeline -----------------------------------------------------------------
+    def _error_target(self) -> str | None:
+        order = ("api-gateway", "tinycode", "dev-pynode", "ai-forge", "code-llm-api", "litellm", "vllm")
+        return next((n for n in order if n in self.names), None)
+
+    def _has(self, name: str) -> bool:
+        return self.stack is not None and name in self.stack.services
+
+    def _say(self, text: str) -> None:
+        self.events.append((time.time(), text))
+        self._status = text
+        if self.on_event is not None:
+            try:
+                self.on_event(text)
+            except Exception:  # noqa: BLE001 - printing must not kill the timeline
+                pass
+
+    def _cloud_fallback(self, on: bool) -> None:
+        st = self.stack
+        assert st is not None
+        if self._has("ollama"):
+            st.control("ollama", unhealthy=on)
+        if self._has("api-gateway"):
+            gw = st.services["api-gateway"]
+            st.control("api-gateway", unhealthy={"ollama"} if on else ())
+            if on:
+                self._saved_traffic = self._saved_traffic or gw.traffic
+                gw.traffic = _cloud_heavy(self._saved_traffic)  # read once per request: atomic swap
+            elif self._saved_traffic is not None:
+                gw.traffic = self._saved_traffic
+
+    def _error_spike(self, on: bool) -> None:
+        target = self._error_target()
+        if target and self.stack is not None:
+            self.stack.control(target, error_rate=0.5 if on else None, latency_scale=2.0 if on else 1.0)
+
+    def _gpu_pressure(self, on: bool) -> None:
+        st = self.stack
+        assert st is not None
+        for name, pressure in (("dcgm", GPU_PRESSURE), ("vllm", VLLM_PRESSURE)):
+            if self._has(name):
+                defaults = type(st.services[name]).default_gauges
+                st.control(name, gauges=pressure if on else {k: defaults[k] for k in pressure})
+
+    def timeline(self) -> list[tuple[float, str, Callable[[], None]]]:
+        """(seconds after the loop starts, what happens, action), in order."""
+        target = self._error_target() or "-"
+        alert = self.incident_alert
+        return [
+            (0.0, "incident: baseline, cloud fallback in 5s", lambda: None),
+            (5.0, "incident 1/3: local backend failing, cloud fallback surge (10s): cost and cloud share rise",
+             lambda: self._cloud_fallback(True)),
+            (15.0, f"incident 2/3: error spike on {target} (20s)" + (f": {alert} goes pending, then fires" if alert
+                                                                     else ""),
+             lambda: (self._cloud_fallback(False), self._error_spike(True))),
+            (35.0, "incident 3/3: GPU memory pressure (30s): both GPUs nearly full, vLLM KV cache 97%",
+             lambda: (self._error_spike(False), self._gpu_pressure(True))),
+            (65.0, f"incident: recovered; next loop in {INCIDENT_PERIOD_S - 65:.0f}s" if self.loop
+             else "incident: recovered (timeline ended)",
+             lambda: self._gpu_pressure(False)),
+        ]
+
+    def _run_incident(self) -> None:
+        t0 = time.monotonic()
+        while True:
+            for at, text, action in self.timeline():
+                if self._stop.wait(max(0.0, t0 + at - time.monotonic())):
+                    return
+                try:
+                    action()
+                except Exception as exc:  # noqa: BLE001 - a bad step is reported, the demo goes on
+                    text = f"{text} (step failed: {_first_line(exc)})"
+                self._say(text)
+            if not self.loop:
+                return
+            t0 += INCIDENT_PERIOD_S
+            if self._stop.wait(max(0.0, t0 - time.monotonic())):
+                return
+
+
+def _cloud_heavy(base: TrafficConfig) -> TrafficConfig:
+    """The same routes with 75 % of traffic on cloud ones and local routes failing 10 % of calls."""
+    cloud = [r for r in base.routes if r.backend == "cloud"]
+    local = [r for r in base.routes if r.backend != "cloud"]
+    if not cloud or not local:
+        return base
+    routes = [Route(r.labels, 0.25 / len(local), r.latency, max(r.error_rate, 0.10), r.tokens_in, r.tokens_out,
+                    r.price_in_per_mtok, r.price_out_per_mtok, r.model, r.backend) for r in local]
+    routes += [Route(r.labels, 0.75 / len(cloud), LogNormal(r.latency.median * 1.3, r.latency.sigma), r.error_rate,
+                     r.tokens_in, r.tokens_out, r.price_in_per_mtok, r.price_out_per_mtok, r.model, r.backend)
+               for r in cloud]
+    return TrafficConfig(base.rate, tuple(routes))
+
