@@ -1,0 +1,480 @@
+"""The alerts screen: Prometheus' firing/pending alerts with Alertmanager's state, rule evaluation
+problems and silences; silence (n) and expire (x) from the keyboard, enter opens the alert's logs.
+
+All data comes from probes.alerts.load_alerts in one exclusive worker; ticks are skipped while a
+poll runs, so polls never overlap. Every label and annotation is untrusted: it is cleaned with
+probes.textsafe and shown as rich Text, never parsed as markup. Writes go through a confirmation
+step and never happen in a read-only session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+
+from probes.alertmanager import MatcherError, parse_matchers
+from probes.alerts import (AM_NOT_IN, DEFAULT_SILENCE, AlertRow, AlertsView, SilenceSpec, age_text, default_author,
+                           load_alerts, silence_matchers, span_text, validate_silence, with_stale)
+from probes.logql import LogRequest
+from probes.textsafe import clean, one_line
+
+LOG_LABELS = ("job", "instance", "service")
+LOG_LEAD_S = 300.0  # logs from 5 minutes before the alert became active
+
+
+def _t(text: Any, max_len: int = 200) -> str:
+    return one_line(text, max_len)
+
+
+def log_selector(labels) -> str | None:
+    """{job="...", instance="..."} from the alert's job/instance/service labels; None if it has none."""
+    picked = {k: str(labels[k]) for k in LOG_LABELS if labels.get(k)}
+    if not picked:
+        return None
+    try:
+        from probes.logql import selector_from_labels  # type: ignore[attr-defined]
+    except ImportError:
+        selector_from_labels = None
+    if selector_from_labels is not None:
+        return selector_from_labels(picked)
+    # JSON string escapes are Go string escapes, which LogQL uses for quoted label values.
+    return "{" + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in picked.items()) + "}"
+
+
+def log_request(row: AlertRow, now: float) -> LogRequest | None:
+    selector = log_selector(row.labels)
+    if selector is None:
+        return None
+    start = (row.active_since.timestamp() if row.active_since else now) - LOG_LEAD_S
+    return LogRequest(selector=selector, start=start, end=None, title=f"alert {_t(row.name, 80)}")
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes/no before anything is written to Alertmanager."""
+
+    CSS_PATH = "alerts.tcss"
+    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel")]
+
+    def __init__(self, question: Text | str, yes: str = "Yes") -> None:
+        super().__init__(classes="alerts-modal")
+        self.question, self.yes = question, yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, markup=False, id="confirm-question")
+            with Horizontal(classes="buttons"):
+                yield Button(self.yes, variant="warning", id="confirm-yes")
+                yield Button("Cancel", id="confirm-no")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm-yes")
+
+
+class SilenceForm(ModalScreen["SilenceSpec | None"]):
+    """Matchers (prefilled from the alert's labels), duration, comment (required), author; then a
+    confirmation step that shows exactly what will be POSTed."""
+
+    CSS_PATH = "alerts.tcss"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, matchers: str, clock) -> None:
+        super().__init__(classes="alerts-modal")
+        self.matchers_text, self.clock = matchers, clock
+        self.spec: SilenceSpec | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="silence-form"):
+            yield Label("New silence (Alertmanager)", classes="title")
+            yield Label("Matchers (amtool syntax; remove labels to widen)")
+            yield Input(self.matchers_text, id="silence-matchers")
+            yield Label("Duration")
+            yield Input(DEFAULT_SILENCE, id="silence-duration")
+            yield Label("Comment (required)")
+            yield Input("", placeholder="why: deploying fix, ticket…", id="silence-comment")
+            yield Label("Author")
+            yield Input(default_author(), id="silence-author")
+            yield Static("", id="silence-error", markup=False)
+            yield Static("", id="silence-review", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Review", variant="primary", id="silence-review-btn")
+                yield Button("Create silence", variant="warning", id="silence-create", disabled=True)
+                yield Button("Cancel", id="silence-cancel")
+
+    def on_mount(self) -> None:
+        # Matchers come prefilled; the comment is what a person must type.
+        self.query_one("#silence-comment" if self.matchers_text else "#silence-matchers", Input).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Changed)
+    def _edited(self) -> None:  # any edit invalidates the reviewed silence
+        self.spec = None
+        self.query_one("#silence-create", Button).disabled = True
+        self.query_one("#silence-review", Static).update("")
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.review()
+
+    @on(Button.Pressed, "#silence-review-btn")
+    def review(self) -> None:
+        val = {k: self.query_one(f"#silence-{k}", Input).value for k in ("matchers", "duration", "comment", "author")}
+        error = self.query_one("#silence-error", Static)
+        try:
+            matchers = parse_matchers(_split_args(val["matchers"]))
+            self.spec = validate_silence(matchers, val["duration"], val["comment"], val["author"], self.clock())
+        except (MatcherError, ValueError) as exc:
+            self.spec = None
+            error.update(Text(clean(str(exc), 300), style="bold"))
+            return
+        error.update("")
+        spec = self.spec
+        review = Text("Will create: {" + ", ".join(clean(str(m), 200) for m in spec.matchers) + "}\n")
+        review.append(f"for {span_text((spec.ends_at - spec.starts_at).total_seconds())}, until "
+                      f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(spec.ends_at.timestamp()))}, "
+                      f"by {clean(spec.author, 60)}: {clean(spec.comment, 200)}\nPress 'Create silence' to POST it.")
+        self.query_one("#silence-review", Static).update(review)
+        create = self.query_one("#silence-create", Button)
+        create.disabled = False
+        create.focus()
+
+    @on(Button.Pressed, "#silence-create")
+    def _create(self) -> None:
+        if self.spec is not None:
+            self.dismiss(self.spec)
+
+    @on(Button.Pressed, "#silence-cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _split_args(text: str) -> list[str]:
+    """'alertname="A b" job=x' or '{alertname="A b", job="x"}' -> matcher arguments."""
+    text = text.strip()
+    if text.startswith("{"):
+        return [text]
+    import shlex
+
+    try:
+        return [part for part in shlex.split(text, posix=False)]
+    except ValueError as exc:
+        raise ValueError(f"matchers: {exc}") from None
+
+
+class AlertsScreen(Screen):
+    CSS_PATH = "alerts.tcss"
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh"),
+        Binding("n", "new_silence", "Silence"),
+        Binding("x", "expire_silence", "Expire silence"),
+        Binding("s", "toggle_silences", "Silences"),
+        Binding("enter", "open_logs", "Logs", show=True),
+        Binding("escape", "back", "Back"),
+        Binding("q", "back", "Back"),
+    ]
+
+    def __init__(self, ctx, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        self.view: AlertsView | None = None
+        self.loaded = False
+        self._loaded = asyncio.Event()
+        self._polling = False
+        self._last_ok: dict[str, float] = {}
+        self._rows: list[AlertRow] = []
+        self._keys: list[str] = []
+
+    # -- layout ----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("Alerts: loading…", id="alerts-status", markup=False)
+        with Horizontal(id="alerts-main"):
+            with Vertical(id="alerts-left"):
+                yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="rule-problems", markup=False)
+                yield DataTable(id="silences-table", cursor_type="row", classes="hidden")
+            with VerticalScroll(id="alert-details-box"):
+                yield Static("", id="alert-details", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#alerts-table", DataTable)
+        table.add_columns("State", "Severity", "Alert", "Age", "Summary", "Alertmanager")
+        self.query_one("#silences-table", DataTable).add_columns("ID", "State", "Ends in", "By", "Comment",
+                                                                "Matchers")
+        table.focus()
+        self.action_refresh()
+        self.set_interval(max(1.0, float(self.ctx.config.dashboard.refresh)), self._tick)
+
+    async def wait_loaded(self, timeout: float = 30.0) -> bool:
+        """For headless snapshots and tests: wait until the first poll has been shown."""
+        try:
+            await asyncio.wait_for(self._loaded.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    # -- polling ---------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        if not self._polling:  # a slow source: skip this tick rather than stack polls
+            self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self._polling = True
+        self.poll()
+
+    def _clients(self):
+        prom = self.ctx.prometheus
+        if prom is None or self.ctx.scrape_mode or not hasattr(prom, "alerts"):
+            prom = None
+        return prom, self.ctx.alertmanager
+
+    @work(exclusive=True, group="alerts-poll", exit_on_error=False)
+    async def poll(self) -> None:
+        prom, am = self._clients()
+        try:
+            view = await load_alerts(prom, am, timeout=float(self.ctx.config.prometheus.timeout))
+            now = self.ctx.clock()
+            for source, used in (("prometheus", view.prometheus), ("alertmanager", view.alertmanager)):
+                if used and source not in view.errors:
+                    self._last_ok[source] = now
+            self.show(with_stale(view, self.view))
+        finally:
+            self._polling = False
+            self.loaded = True
+            self._loaded.set()
+
+    # -- rendering -------------------------------------------------------------------------------
+
+    def _colours(self) -> dict[str, str]:
+        try:
+            css = self.app.get_css_variables()
+        except Exception:  # not mounted in an app with a theme
+            css = {}
+        return {"critical": css.get("error", "red"), "warning": css.get("warning", "yellow")}
+
+    def show(self, view: AlertsView) -> None:
+        self.view = view
+        now = self.ctx.clock()
+        self.query_one("#alerts-status", Static).update(self._status_text(view))
+        table = self.query_one("#alerts-table", DataTable)
+        selected = self._selected_key()
+        table.clear()
+        colours = self._colours()
+        self._rows = list(view.rows)
+        self._keys = self._unique_keys(self._rows)
+        for i, r in enumerate(self._rows):
+            style = colours.get(r.severity.lower(), "")
+            state = Text(r.state, style=f"bold {style}" if r.state == "firing" and style else "")
+            am = r.am_state or "?"
+            if r.silenced_by:
+                am = f"silenced {_t(r.silenced_by[0], 8)}"
+            elif r.inhibited_by:
+                am = "inhibited"
+            table.add_row(state, Text(_t(r.severity, 12) or "-", style=style), Text(_t(r.name, 60)),
+                          age_text(r.active_since, now), Text(_t(r.summary, 80)), Text(am), key=self._keys[i])
+        if selected in self._keys:  # keep the cursor on the same alert across refreshes
+            table.move_cursor(row=self._keys.index(selected))
+        self._show_problems(view)
+        self._show_silences(view, now)
+        self._show_details()
+
+    @staticmethod
+    def _unique_keys(rows: list[AlertRow]) -> list[str]:
+        keys: list[str] = []
+        for r in rows:
+            key = json.dumps(sorted(r.labels.items()))
+            while key in keys:
+                key += "'"
+            keys.append(key)
+        return keys
+
+    def _selected_key(self) -> str | None:
+        table = self.query_one("#alerts-table", DataTable)
+        if self.selected_row() is None:
+            return None
+        return self._keys[table.cursor_row]
+
+    def _status_text(self, view: AlertsView) -> Text:
+        out = Text()
+        firing = len(view.firing)
+        pending = sum(1 for r in view.rows if r.state == "pending")
+        out.append(f"{firing} firing, {pending} pending, {len(view.silences)} silences")
+        if self.ctx.readonly:
+            out.append("  [read-only]", style="bold")
+        names = {"prometheus": "Prometheus", "alertmanager": "Alertmanager"}
+        if not view.prometheus:
+            out.append("\nPrometheus: needs Prometheus (not configured, or direct-scrape mode)")
+        if not view.alertmanager:
+            out.append("\nAlertmanager: not configured (no silences, no routing state)")
+        for source, message in view.errors.items():
+            last = self._last_ok.get(source if source in names else
+                                     ("prometheus" if source == "rules" else "alertmanager"))
+            since = f" — stale since {time.strftime('%H:%M:%S', time.localtime(last))}" if last else " — no data yet"
+            out.append("\n" + clean(message, 300, newlines="space") + since, style=self._colours()["critical"])
+        return out
+
+    def _show_problems(self, view: AlertsView) -> None:
+        box = self.query_one("#rule-problems", Static)
+        if not view.rule_problems:
+            box.update("")
+            box.display = False
+            return
+        text = Text(f"Rule evaluation problems ({len(view.rule_problems)})\n", style="bold")
+        for p in view.rule_problems:
+            text.append(f"{_t(p.group, 60)}/{_t(p.rule, 60)}: ", style="bold")
+            text.append(_t(p.error, 300) + "\n")
+        box.update(text)
+        box.display = True
+
+    def _show_silences(self, view: AlertsView, now: float) -> None:
+        table = self.query_one("#silences-table", DataTable)
+        table.clear()
+        for s in view.silences:
+            left = span_text(s.ends_at.timestamp() - now) if s.ends_at else "?"
+            table.add_row(Text(s.id), s.state, left, Text(_t(s.created_by, 30)), Text(_t(s.comment, 60)),
+                          Text(", ".join(_t(str(m), 80) for m in s.matchers)), key=s.id)
+
+    def selected_row(self) -> AlertRow | None:
+        table = self.query_one("#alerts-table", DataTable)
+        if not self._rows or table.cursor_row is None or not (0 <= table.cursor_row < len(self._rows)):
+            return None
+        return self._rows[table.cursor_row]
+
+    @on(DataTable.RowHighlighted, "#alerts-table")
+    def _show_details(self) -> None:
+        row = self.selected_row()
+        details = self.query_one("#alert-details", Static)
+        if row is None:
+            details.update(Text("No alerts." if self.loaded else "Loading…"))
+            return
+        now = self.ctx.clock()
+        text = Text(_t(row.name, 120) + "\n", style="bold")
+        text.append(f"{row.state}, {row.severity or 'no severity'}, active since ")
+        text.append(row.active_since.astimezone().strftime("%Y-%m-%d %H:%M:%S") if row.active_since else "?")
+        text.append(f" ({age_text(row.active_since, now)})\n")
+        text.append("value: " + ("-" if row.value is None else f"{row.value:.6g}") + "\n")
+        am = row.am_state or "unknown (no Alertmanager answer)"
+        text.append(f"Alertmanager: {am}" + (" (pending alerts are not sent)" if row.am_state == AM_NOT_IN
+                                             and row.state == "pending" else "") + "\n")
+        for what, ids in (("silenced by", row.silenced_by), ("inhibited by", row.inhibited_by)):
+            if ids:
+                text.append(f"{what}: " + ", ".join(_t(i, 60) for i in ids) + "\n")
+        text.append("\nLabels\n", style="bold")
+        for k, v in sorted(row.labels.items()):
+            text.append(f"  {_t(k, 60)}", style="bold")
+            text.append(f" = {_t(v, 300)}\n")
+        text.append("\nAnnotations\n", style="bold")
+        for k, v in sorted(row.annotations.items()):
+            text.append(f"  {_t(k, 60)}", style="bold")
+            text.append(": " + clean(v, 2000, newlines="keep") + "\n")
+        details.update(text)
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_toggle_silences(self) -> None:
+        table = self.query_one("#silences-table", DataTable)
+        table.toggle_class("hidden")
+        if not table.has_class("hidden"):
+            table.focus()
+        else:
+            self.query_one("#alerts-table", DataTable).focus()
+
+    @on(DataTable.RowSelected, "#alerts-table")
+    def _row_selected(self) -> None:
+        self.action_open_logs()
+
+    def action_open_logs(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            self.notify("No alert selected.")
+            return
+        request = log_request(row, self.ctx.clock())
+        if request is None:
+            self.notify("This alert has no job, instance or service label to find its logs by.", severity="warning")
+            return
+        opener = getattr(self.app, "open_logs", None)
+        if opener is None:
+            self.notify(f"Logs are not available in this app; query: {request.selector}", markup=False)
+            return
+        opener(request)
+
+    def action_new_silence(self) -> None:
+        if self.ctx.readonly:
+            self.notify("read-only session: silences cannot be created", severity="warning")
+            return
+        if self.ctx.alertmanager is None:
+            self.notify("Alertmanager not configured: cannot silence", severity="error")
+            return
+        row = self.selected_row()
+        prefill = " ".join(str(m) for m in silence_matchers(row)) if row else ""
+        self.app.push_screen(SilenceForm(prefill, self.ctx.clock), self._silence_chosen)
+
+    def _silence_chosen(self, spec: SilenceSpec | None) -> None:
+        if spec is not None:
+            self.create_silence(spec)
+
+    @work(exclusive=True, group="alerts-write", exit_on_error=False)
+    async def create_silence(self, spec: SilenceSpec) -> None:
+        res = await self.ctx.alertmanager.create_silence(list(spec.matchers), spec.starts_at, spec.ends_at,
+                                                        spec.author, spec.comment)
+        if res.ok:
+            self.notify(f"silence {res.value} created", markup=False)
+            self.action_refresh()
+        else:
+            self.notify(res.error.message if res.error else "Alertmanager refused the silence", severity="error",
+                        markup=False)
+
+    def _silence_target(self) -> str | None:
+        silences = self.query_one("#silences-table", DataTable)
+        ids = [s.id for s in (self.view.silences if self.view else ())]
+        if not silences.has_class("hidden") and ids and (silences.has_focus or self.selected_row() is None):
+            if silences.cursor_row is not None and 0 <= silences.cursor_row < len(ids):
+                return ids[silences.cursor_row]
+        row = self.selected_row()
+        if row is not None and row.silenced_by:
+            return row.silenced_by[0]
+        return None
+
+    def action_expire_silence(self) -> None:
+        if self.ctx.readonly:
+            self.notify("read-only session: silences cannot be expired", severity="warning")
+            return
+        if self.ctx.alertmanager is None:
+            self.notify("Alertmanager not configured", severity="error")
+            return
+        sid = self._silence_target()
+        if sid is None:
+            self.notify("Select a silence first (s lists silences), or a silenced alert.")
+            return
+        question = Text(f"Expire silence {sid} now?")
+
+        def chosen(yes: bool | None) -> None:
+            if yes:
+                self.expire_silence(sid)
+        self.app.push_screen(ConfirmScreen(question, yes="Expire"), chosen)
+
+    @work(exclusive=True, group="alerts-write", exit_on_error=False)
+    async def expire_silence(self, sid: str) -> None:
+        res = await self.ctx.alertmanager.expire_silence(sid)
+        if res.ok:
+            self.notify(f"silence {sid} expired", markup=False)
+            self.action_refresh()
+        else:
+            self.notify(res.error.message if res.error else "could not expire", severity="error", markup=False)
