@@ -123,9 +123,8 @@ def _level_alternation(levels: Iterable[str]) -> str:
 
 def level_line_regex(levels: Iterable[str]) -> str:
     """A line regex matching lines at one of `levels` (see the module docstring)."""
-    levels = list(levels)
     words = _level_alternation(levels)
-    upper = "|".join(w.upper() for w in words)
+    upper = words.upper()
     return (f'(?i:\\b(?:level|lvl|severity|loglevel)"?\\s*[=:]\\s*"?(?:{words}))\\b'
             f"|\\b(?:{upper})\\b")
 
