@@ -293,12 +293,9 @@ def silence_cmd(ctx, matchers, duration, comment, author):
     _refuse_if_readonly(readonly, "creating a silence")
     try:
         parsed = parse_matchers(matchers)
-    except MatcherError as exc:
-        raise click.BadParameter(str(exc), param_hint="MATCHER") from None
-    try:
         spec = validate_silence(parsed, duration, comment or "", author, time.time())
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    except (MatcherError, ValueError) as exc:  # MatcherError is a ValueError; both are usage errors
+        raise click.ClickException(f"{exc} (see llmwatch alerts silence --help)") from None
     res = asyncio.run(_create(cfg, timeout, spec))
     if not res.ok:
         raise click.ClickException(res.error.message if res.error else "Alertmanager refused the silence")
