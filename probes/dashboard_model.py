@@ -1,0 +1,231 @@
+"""What the dashboard shows, as immutable snapshots, and the pure arithmetic that makes them.
+
+Why separate from fetching: every number on screen is computed here from probe answers, with no
+I/O, so a test can feed a snapshot the same SignalValues `llmwatch check` sees and compare the
+text to the byte. Widgets only render these objects; they never compute or fetch.
+
+Headline numbers (the stat row) speak for the stack's front door: the gateways when there are
+any (a gateway forwards to the engines, so adding both would count a request twice), else the
+engines, else the generic HTTP services. Several front doors add up (req/s, $/h, tok/s); the
+error ratio is weighted by each system's traffic; a percentile is the worst system's (a p95
+cannot be averaged), and the stat says which system that was.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+from probes.signals import Part, SignalValue
+from probes.units import format_state, format_value
+
+Point = tuple[float, float]
+
+# Stat row: key, title, signal(s), how systems combine, unit.
+STATS = (
+    ("req", "req/s", ("request_rate",), "sum", "req/s"),
+    ("err", "errors", ("error_rate",), "weighted", "ratio"),
+    ("p95", "P95", ("latency_p95",), "max", "s"),
+    ("cost", "cost", ("cost_rate",), "sum", "$/h"),
+    ("tok", "tokens/s", ("tokens_in_rate", "tokens_out_rate"), "sum", "tok/s"),
+)
+# Two-level colouring of the stat row: (warning, critical); None: never coloured.
+DEFAULT_THRESHOLDS: dict[str, tuple[float, float] | None] = {
+    "req": None, "err": (0.01, 0.05), "p95": (2.0, 5.0), "cost": None, "tok": None,
+    "alerts": (1, 1), "targets": None,
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One series of a chart: legend name, labels, and points without NaN (gaps are omitted)."""
+
+    name: str
+    points: tuple[Point, ...]
+    labels: tuple[tuple[str, str], ...] = ()
+    system: str = ""
+    job: str | None = None
+
+    @property
+    def last(self) -> float | None:
+        return self.points[-1][1] if self.points else None
+
+    def stats(self) -> tuple[float | None, float | None, float | None, float | None]:
+        """last, min, max, mean over the range (None when empty)."""
+        if not self.points:
+            return None, None, None, None
+        vals = [v for _, v in self.points]
+        return vals[-1], min(vals), max(vals), sum(vals) / len(vals)
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    unit: str
+    lines: tuple[Line, ...] = ()
+    state: str = "loading"      # loading | ok | no_data | not_exported | no_traffic | error | needs_prometheus
+    reason: str = ""
+    start: float = 0.0
+    end: float = 0.0
+    step: float = 0.0
+    queries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stat:
+    key: str
+    title: str
+    unit: str
+    value: float | None
+    state: str                  # a SignalValue state, or "loading"
+    text: str                   # the value as printed ("1.85 s") or the state in words
+    level: str = "ok"           # ok | warning | critical | none (no thresholds)
+    detail: str = ""            # second line: which system, or "today $4.20"
+    trend: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One row of a split or cost breakdown: label, value and share of the total (0..1)."""
+
+    label: str
+    value: float
+    share: float
+    text: str
+    labels: tuple[tuple[str, str], ...] = ()
+    job: str | None = None
+
+
+@dataclass(frozen=True)
+class GpuRow:
+    gpu: str
+    model: str
+    util: float | None
+    mem_used: float | None
+    mem_total: float | None
+    temp: float | None
+    power: float | None
+    labels: tuple[tuple[str, str], ...] = ()
+    job: str | None = None
+
+
+@dataclass(frozen=True)
+class ServingRow:
+    system: str
+    job: str | None
+    ttft_p95: SignalValue | None
+    queue: SignalValue | None
+    kv_cache: SignalValue | None
+    in_flight: SignalValue | None
+
+
+@dataclass(frozen=True)
+class MemRow:
+    label: str
+    used: float | None
+    total: float | None = None
+    job: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Freshness of one data source: ok, or the error and since when the data is stale."""
+
+    name: str
+    ok: bool = True
+    error: str = ""
+    updated_at: float | None = None
+    stale_since: float | None = None
+
+
+def combine(values: Sequence[SignalValue], how: str) -> tuple[float | None, str, str]:
+    """(value, state, detail) of one stat over the front-door systems' values of one signal."""
+    ok = [v for v in values if v.state == "ok" and v.value is not None]
+    if not ok:
+        states = [v.state for v in values]
+        for s in ("error", "no_data", "no_traffic", "not_exported"):
+            if s in states:
+                return None, s, next(v.reason for v in values if v.state == s)
+        return None, "not_exported", "no system exports it"
+    if how == "sum":
+        return sum(v.value for v in ok), "ok", _systems(ok)
+    if how == "max":
+        worst = max(ok, key=lambda v: v.value)
+        return worst.value, "ok", worst.title if len(values) > 1 else ""
+    raise ValueError(how)
+
+
+def weighted_ratio(ratios: Sequence[SignalValue], traffic: Mapping[tuple[str, str | None], float]) -> tuple[float | None, str, str]:
+    """An error ratio over several systems, weighted by their request rates."""
+    ok = [v for v in ratios if v.state == "ok" and v.value is not None]
+    if len(ok) <= 1:
+        return combine(ratios, "max")
+    weights = [traffic.get((v.system, v.job), 0.0) for v in ok]
+    total = sum(weights)
+    if total <= 0:
+        return combine(ratios, "max")
+    return sum(v.value * w for v, w in zip(ok, weights)) / total, "ok", _systems(ok)
+
+
+def _systems(values: Sequence[SignalValue]) -> str:
+    titles = list(dict.fromkeys(v.title for v in values))
+    return titles[0] if len(titles) == 1 else f"{len(titles)} systems"
+
+
+def level_for(value: float | None, thresholds: tuple[float, float] | None) -> str:
+    if thresholds is None or value is None:
+        return "none"
+    warn, crit = thresholds
+    if value >= crit:
+        return "critical"
+    if value >= warn:
+        return "warning"
+    return "ok"
+
+
+def stat_text(value: float | None, state: str, unit: str) -> str:
+    return format_state(state, value, unit) if state != "loading" else "…"
+
+
+def front_door(values: Iterable[SignalValue], kinds: Mapping[tuple[str, str | None], str]) -> list[SignalValue]:
+    """The values of the systems that receive the stack's requests (see module docstring)."""
+    values = list(values)
+    for kind in ("gateway", "engine", "generic"):
+        chosen = [v for v in values if kinds.get((v.system, v.job)) == kind]
+        if chosen:
+            return chosen
+    return []
+
+
+def top_n(lines: Sequence[Line], n: int, others: bool = True) -> tuple[Line, ...]:
+    """The n lines with the largest mean; the rest summed into one "others" line (for rates)."""
+    ranked = sorted(lines, key=lambda ln: -(ln.stats()[3] or 0.0))
+    keep, rest = ranked[:n], ranked[n:]
+    if not rest or not others:
+        return tuple(keep)
+    summed: dict[float, float] = {}
+    for ln in rest:
+        for t, v in ln.points:
+            summed[t] = summed.get(t, 0.0) + v
+    return tuple(keep) + (Line(f"others ({len(rest)})", tuple(sorted(summed.items()))),)
+
+
+def bars(parts: Sequence[Part], unit: str, job: str | None = None, prefix: str = "") -> tuple[Bar, ...]:
+    """Breakdown rows as bars with their share of the total, largest first."""
+    rows = [(p, p.value) for p in parts if p.value is not None and math.isfinite(p.value)]
+    total = sum(v for _, v in rows if v > 0)
+    out = []
+    for p, v in sorted(rows, key=lambda r: -r[1]):
+        share = (v / total) if total > 0 and v > 0 else 0.0
+        label = prefix + (", ".join(val for _, val in p.labels) or "(none)")
+        out.append(Bar(label, v, share, format_value(v, unit), p.labels, job))
+    return tuple(out)
+
+
+def filter_lines(lines: Sequence[Line], pattern: re.Pattern | None) -> tuple[Line, ...]:
+    if pattern is None:
+        return tuple(lines)
+    return tuple(ln for ln in lines if pattern.search(ln.name))

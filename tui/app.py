@@ -1,0 +1,148 @@
+"""The Textual app: screens (dashboard, alerts, logs, zoom, help), app-wide keys and themes.
+
+`run_dashboard(ctx)` is the one entry point (the dashboard command, the demo and `snapshot`
+all build an AppContext and call it or `LlmwatchApp` directly).
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+from textual.app import App
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+
+from probes.logql import LogRequest
+from tui.appctx import AppContext
+
+THEMES = {"dark": "textual-dark", "light": "textual-light"}
+
+
+class DashboardCommands(Provider):
+    """`:` palette entries: jump to a panel, change the range, switch theme, pause."""
+
+    def _commands(self):
+        from probes.durations import format_duration
+        from tui.screens.dashboard import RANGES
+        from tui.widgets.panels import PANELS
+
+        app = self.app
+        for key, (_, title) in PANELS.items():
+            yield f"panel: {title}", partial(app.goto_panel, key), f"focus the {title} panel"
+        for r in RANGES:
+            yield f"range: {format_duration(r)}", partial(app.set_range, r), "time range of charts"
+        for name in THEMES:
+            yield f"theme: {name}", partial(app.set_theme, name), f"{name} colours"
+        yield "pause / resume", partial(app.dashboard_action, "pause"), "stop or restart polling"
+        yield "refresh now", partial(app.dashboard_action, "refresh_now"), "poll every source now"
+        yield "alerts screen", app.open_alerts, "alerts, silences, rule errors"
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, callback, help_text in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, help=help_text)
+
+    async def discover(self) -> Hits:
+        from textual.command import DiscoveryHit
+        for text, callback, help_text in self._commands():
+            yield DiscoveryHit(text, callback, help=help_text)
+
+
+class LlmwatchApp(App):
+    CSS_PATH = "llmwatch.tcss"
+    TITLE = "llmwatch"
+    COMMANDS = {DashboardCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding("q", "quit", "quit"),
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("colon", "command_palette", "palette", key_display=":"),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
+    ]
+
+    def __init__(self, ctx: AppContext, screen: str = "dashboard", log_request: LogRequest | None = None):
+        super().__init__()
+        self.ctx = ctx
+        self.start_screen = screen
+        self.log_request = log_request
+        self.exit_code = 0
+
+    def on_mount(self) -> None:
+        self.theme = THEMES.get(self.ctx.config.dashboard.theme, "textual-dark")
+        if self.ctx.ascii:
+            self.add_class("-ascii")
+        from tui.screens.dashboard import DashboardScreen
+        self.install_screen(DashboardScreen(self.ctx), "dashboard")
+        self.push_screen("dashboard")
+        if self.start_screen == "alerts":
+            self.open_alerts()
+        elif self.start_screen == "logs":
+            self.open_logs(self.log_request or LogRequest('{job=~".+"}', self.ctx.clock() - 3600))
+
+    # ---- navigation used by every screen ----------------------------------------------------
+    def open_alerts(self) -> None:
+        try:
+            from tui.screens.alerts import AlertsScreen
+        except ImportError:
+            self.notify("the alerts screen is not available in this build", severity="warning")
+            return
+        self.push_screen(AlertsScreen(self.ctx))
+
+    def open_logs(self, request: LogRequest) -> None:
+        try:
+            from tui.screens.logs import LogsScreen
+        except ImportError:
+            self.notify("the logs screen is not available in this build", severity="warning")
+            return
+        self.push_screen(LogsScreen(self.ctx, request))
+
+    def open_logs_for(self, labels: dict[str, str], start: float, end: float | None, title: str) -> None:
+        """Logs for the labels in hand (a panel, series, GPU, service or alert) over a window."""
+        from probes.logql import quote, request_for_labels
+
+        job = labels.get("job", "")
+        if "|" in job:  # a panel covering several jobs
+            request = LogRequest('{job=~"%s"}' % quote(job), start, end, title)
+        else:
+            request = request_for_labels(labels, start, end, title, self.ctx.config.services)
+        self.open_logs(request)
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+        bindings = [b for b in (*getattr(self.screen, "BINDINGS", ()), *self.BINDINGS) if isinstance(b, Binding)]
+        self.push_screen(HelpScreen(bindings))
+
+    # ---- palette targets ----------------------------------------------------------------------
+    def _dashboard(self):
+        return self.get_screen("dashboard")
+
+    def goto_panel(self, key: str) -> None:
+        while self.screen is not self._dashboard() and len(self.screen_stack) > 1:
+            self.pop_screen()
+        self._dashboard().focus_panel(key)
+
+    def set_range(self, seconds: float) -> None:
+        self._dashboard().set_range(seconds)
+
+    def set_theme(self, name: str) -> None:
+        self.theme = THEMES[name]
+
+    def dashboard_action(self, name: str) -> None:
+        getattr(self._dashboard(), f"action_{name}")()
+
+    async def on_unmount(self) -> None:
+        await self.ctx.aclose()
+
+
+def run_dashboard(ctx: AppContext, screen: str = "dashboard") -> int:
+    """Run the app in this terminal until the user quits; the exit code for the command."""
+    app = LlmwatchApp(ctx, screen)
+    started = time.monotonic()
+    app.run()
+    if app.return_code not in (None, 0):
+        return int(app.return_code)
+    del started
+    return app.exit_code

@@ -1,0 +1,371 @@
+"""The dashboard screen: header, stat row and panels, fed by one poll loop per source.
+
+Sources and the panels they feed:
+  meta     -> header (Prometheus version, systems); gates the others (they need detection)
+  instant  -> stats, cost, routing, serving, gpu, alerts
+  range    -> latency, traffic, errors, and the stat trends and spend over the range
+  health   -> health         ollama -> gpu (loaded models)
+A source that fails leaves its panels showing the last data with "stale since"; other panels
+carry on. Keys are listed in BINDINGS (the footer and `?` read them from there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import replace
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from probes.config import Config
+from probes.dashboard_fetch import Instant, Meta, Ranges, load_instant, load_meta, load_ranges
+from probes.dashboard_model import Source
+from probes.durations import format_duration
+from probes.profiles import load_profiles
+from probes.redact import display_url
+from probes.textsafe import clean
+from tui.appctx import AppContext
+from tui.poller import Poller
+from tui.widgets.panel import Panel, hhmmss
+from tui.widgets.panels import PANELS, make_panel
+
+RANGES = (300.0, 900.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0)
+META_EVERY = 60.0
+SOURCES_OF = {"instant": ("stats", "cost", "routing", "serving", "gpu", "alerts"),
+              "range": ("latency", "traffic", "errors"), "health": ("health",), "ollama": ()}
+
+
+def snap_range(seconds: float) -> float:
+    return min(RANGES, key=lambda r: abs(r - seconds))
+
+
+class DashboardScreen(Screen):
+    BINDINGS = [
+        Binding("plus,equals_sign", "range(1)", "longer", key_display="+"),
+        Binding("minus", "range(-1)", "shorter", key_display="-"),
+        Binding("r", "refresh_now", "refresh"),
+        Binding("p", "pause", "pause"),
+        Binding("enter", "zoom", "zoom"),
+        Binding("slash", "filter", "filter", key_display="/"),
+        Binding("l", "logs", "logs"),
+        Binding("a", "app.open_alerts", "alerts"),
+        Binding("tab", "app.focus_next", "next", show=False),
+        Binding("shift+tab", "app.focus_previous", "prev", show=False),
+        Binding("right", "app.focus_next", "next panel", show=False),
+        Binding("left", "app.focus_previous", "prev panel", show=False),
+        Binding("escape", "clear_filter", "clear filter", show=False),
+    ]
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(id="dashboard")
+        self.ctx = ctx
+        cfg: Config = ctx.config
+        self.range_s = snap_range(cfg.dashboard.range)
+        self.refresh_s = cfg.dashboard.refresh
+        self.paused = False
+        self.pattern: re.Pattern | None = None
+        self.meta: Meta | None = None
+        self.instant: Instant | None = None
+        self.ranges: Ranges | None = None
+        self.health: Any = None
+        self.models: tuple = ()
+        self.meta_ready = asyncio.Event()
+        self.pollers: dict[str, Poller] = {}
+        self.panels: dict[str, Panel] = {}
+        self.chart_points = 60
+
+    # ---- layout -----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(id="header")
+        with VerticalScroll(id="body"):
+            stats = make_panel("stats")
+            self.panels["stats"] = stats
+            yield stats
+            with Grid(id="grid"):
+                for key in PANELS:
+                    if key == "stats":
+                        continue
+                    panel = make_panel(key)
+                    self.panels[key] = panel
+                    yield panel
+        yield Input(placeholder="filter series by regex (Enter apply, Esc clear)", id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        colour = not self.app.no_color
+        for p in self.panels.values():
+            p.ascii, p.colour = self.ctx.ascii, colour
+        self.query_one("#filter", Input).display = False
+        self._start_pollers()
+        self.panels["stats"].focus()
+        self.render_header()
+
+    def on_resize(self) -> None:
+        width = max((p.content_size.width for k, p in self.panels.items() if k in ("latency", "traffic", "errors")),
+                    default=60)
+        self.chart_points = max(20, width)
+
+    # ---- polling ------------------------------------------------------------------------------
+    def _start_pollers(self) -> None:
+        cfg, ctx = self.ctx.config, self.ctx
+        timeout = max(2.0, min(cfg.prometheus.timeout, 30.0))
+        profiles = load_profiles(cfg.profiles_dir)
+
+        def every() -> float:
+            return self.refresh_s
+
+        def deadline() -> float:
+            return timeout + 5.0
+
+        async def meta():
+            return await load_meta(ctx.prometheus, profiles, timeout)
+
+        async def instant():
+            return await load_instant(ctx.prometheus, self.meta, cfg, timeout, at=None)
+
+        async def ranges():
+            return await load_ranges(ctx.prometheus, self.meta, cfg, self.range_s, self.chart_points, timeout)
+
+        async def health():
+            from probes.health import probe_all
+            return tuple(await probe_all(cfg.services, deadline=min(timeout, self.refresh_s * 2)))
+
+        async def ollama():
+            from probes.ollama import is_ollama, loaded_models
+            out = []
+            for svc in cfg.services:
+                if is_ollama(svc):
+                    out += [(f"{svc.name}: {n}" if len(cfg.services) > 1 else n, v)
+                            for n, v in await loaded_models(svc, timeout)]
+            return tuple(out)
+
+        specs: list[tuple[str, Any, Any, asyncio.Event | None]] = []
+        if ctx.prometheus is not None:
+            specs += [("meta", meta, lambda: META_EVERY if self.meta else self.refresh_s, None),
+                      ("instant", instant, every, self.meta_ready),
+                      ("range", ranges, lambda: max(self.refresh_s, self.range_s / 120), self.meta_ready)]
+        if cfg.services:
+            specs.append(("health", health, every, None))
+            from probes.ollama import is_ollama
+            if any(is_ollama(s) for s in cfg.services):
+                specs.append(("ollama", ollama, lambda: max(self.refresh_s, 10.0), None))
+        for name, fetch, interval, ready in specs:
+            poller = Poller(name, fetch, interval, self._on_result, deadline, self.ctx.clock, ready)
+            self.pollers[name] = poller
+            self._run_poller(poller)
+        if not cfg.services:
+            self.panels["health"].update_data(())
+        if ctx.prometheus is None:
+            for key in SOURCES_OF["instant"] + SOURCES_OF["range"]:
+                self.panels[key].set_source(Source("prometheus", False, "needs Prometheus (--prometheus-url)"))
+
+    @work(exit_on_error=False)
+    async def _run_poller(self, poller: Poller) -> None:
+        start = getattr(self.ctx.prometheus, "start", None)
+        if poller.name == "meta" and start is not None:
+            await start()  # direct-scrape client: begin scraping before the first detection
+        await poller.run()
+
+    def _on_result(self, name: str, result: Any, source: Source) -> None:
+        prev = getattr(self, "_last_state", {}).get(name)
+        self.__dict__.setdefault("_last_state", {})[name] = source.ok
+        if prev is True and not source.ok:
+            self.notify(clean(f"{name}: {source.error}", 200), title="source down", severity="error")
+        elif prev is False and source.ok:
+            self.notify(f"{name} is back", title="source up")
+        if name == "meta":
+            if result is not None:
+                self.meta = result
+                self.meta_ready.set()
+            elif self.meta is None:  # nothing yet: every Prometheus panel says why
+                for key in SOURCES_OF["instant"] + SOURCES_OF["range"]:
+                    self.panels[key].set_source(source)
+        elif name == "instant":
+            if result is not None:
+                self.instant = result
+            self._apply_instant(source)
+        elif name == "range":
+            if result is not None:
+                self.ranges = result
+            self._apply_ranges(source)
+        elif name == "health":
+            if result is not None:
+                self.health = result
+            self.panels["health"].update_data(self.health)
+            self.panels["health"].set_source(source)
+        elif name == "ollama":
+            if result is not None:
+                self.models = result
+            self._apply_instant(None)
+        self.render_header()
+
+    def _apply_instant(self, source: Source | None) -> None:
+        inst = self.instant
+        if inst is not None:
+            self._apply_stats()
+            spend = self.ranges.spend_range if self.ranges else None
+            self.panels["cost"].update_data((inst.cost, inst.cost_bars, spend))
+            self.panels["routing"].update_data((inst.local_share, inst.routing))
+            self.panels["serving"].update_data(inst.serving)
+            self.panels["gpu"].update_data((inst.gpus, inst.memory, self.models))
+            self.panels["alerts"].update_data((inst.alerts, inst.alerts_error, inst.at))
+        if source is not None:
+            for key in SOURCES_OF["instant"]:
+                self.panels[key].set_source(source)
+
+    def _apply_stats(self) -> None:
+        if self.instant is None:
+            return
+        trends = self.ranges.trends if self.ranges else {}
+        stats = tuple(replace(s, trend=trends.get(s.key, ())) for s in self.instant.stats)
+        self.panels["stats"].update_data(stats)
+
+    def _apply_ranges(self, source: Source) -> None:
+        if self.ranges is not None:
+            for key in SOURCES_OF["range"]:
+                chart = self.ranges.charts.get(key)
+                if chart is not None:
+                    self.panels[key].update_data(chart)
+            self._apply_stats()
+            if self.instant is not None:
+                self._apply_instant(None)
+        for key in SOURCES_OF["range"]:
+            self.panels[key].set_source(source)
+
+    @property
+    def loaded(self) -> bool:
+        return all(p.reported.is_set() for p in self.pollers.values())
+
+    async def wait_loaded(self, timeout: float = 30.0) -> bool:
+        """True once every source has answered (or failed) at least once."""
+        async def all_reported():
+            while not self.pollers:
+                await asyncio.sleep(0.05)
+            await asyncio.gather(*(p.reported.wait() for p in self.pollers.values()))
+        try:
+            await asyncio.wait_for(all_reported(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    # ---- header -----------------------------------------------------------------------------
+    def render_header(self) -> None:
+        ctx, cfg = self.ctx, self.ctx.config
+        top = Text(no_wrap=True, overflow="ellipsis")
+        top.append("llmwatch ", style="bold")
+        if ctx.scrape_mode:
+            top.append("direct scrape", style="bold")
+        elif ctx.prometheus is not None:
+            version = f" {self.meta.version}" if self.meta and self.meta.version else ""
+            top.append(f"Prometheus{version} {display_url(cfg.prometheus.url)}")
+        top.append(f" | range {format_duration(self.range_s)} | every {format_duration(self.refresh_s)}")
+        updated = [p.source.updated_at for p in self.pollers.values() if p.source.updated_at]
+        if updated:
+            top.append(f" | updated {hhmmss(max(updated))}")
+        if self.paused:
+            top.append(" | PAUSED", style="bold reverse")
+        if self.pattern is not None:
+            top.append(f" | filter /{clean(self.pattern.pattern, 40)}/", style="bold")
+        second = Text(no_wrap=True, overflow="ellipsis")
+        down = [p.source for p in self.pollers.values() if not p.source.ok]
+        if down:
+            s = down[0]
+            since = f" (stale since {hhmmss(s.stale_since)})" if s.stale_since else ""
+            second.append(clean(f"{s.name.upper()} DOWN: {s.error}{since}", 300), style="bold reverse")
+            self.set_class(True, "-down")
+        else:
+            self.set_class(False, "-down")
+            systems = ", ".join(self.meta.systems) if self.meta else "detecting systems…"
+            if ctx.banner:
+                second.append(clean(ctx.banner, 120) + " | ", style="bold")
+            second.append(clean(systems, 600), style="dim")
+        self.query_one("#header", Static).update(Text.assemble(top, "\n", second))
+
+    # ---- actions ----------------------------------------------------------------------------
+    def action_range(self, delta: int) -> None:
+        i = RANGES.index(self.range_s) if self.range_s in RANGES else 2
+        self.set_range(RANGES[min(max(i + delta, 0), len(RANGES) - 1)])
+
+    def set_range(self, seconds: float) -> None:
+        if seconds == self.range_s:
+            return
+        self.range_s = seconds
+        self.render_header()
+        if "range" in self.pollers:
+            self.pollers["range"].wake()
+
+    def action_refresh_now(self) -> None:
+        for p in self.pollers.values():
+            p.wake()
+        self.notify("refreshing", timeout=1.5)
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        for p in self.pollers.values():
+            p.paused = self.paused
+            if not self.paused:
+                p.wake()
+        self.render_header()
+
+    def focused_panel(self) -> Panel | None:
+        node = self.focused
+        while node is not None and not isinstance(node, Panel):
+            node = node.parent
+        return node
+
+    def action_zoom(self) -> None:
+        panel = self.focused_panel()
+        if panel is not None:
+            from tui.screens.zoom import ZoomScreen
+            self.app.push_screen(ZoomScreen(panel))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.value = self.pattern.pattern if self.pattern else ""
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "filter":
+            return
+        text = event.value.strip()
+        try:
+            self.set_pattern(re.compile(text, re.I) if text else None)
+        except re.error as exc:
+            self.notify(f"bad regex: {exc}", severity="error")
+            return
+        event.input.display = False
+        self.panels["stats"].focus()
+
+    def set_pattern(self, pattern: re.Pattern | None) -> None:
+        self.pattern = pattern
+        for p in self.panels.values():
+            p.set_pattern(pattern)
+        self.render_header()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display:
+            box.display = False
+            self.panels["stats"].focus()
+        elif self.pattern is not None:
+            self.set_pattern(None)
+
+    def action_logs(self) -> None:
+        panel = self.focused_panel()
+        labels = panel.log_labels() if panel is not None else {}
+        now = self.ctx.clock()
+        title = f"panel {panel.border_title}" if panel is not None else "dashboard"
+        self.app.open_logs_for(labels, now - self.range_s, None, title)
+
+    def focus_panel(self, key: str) -> None:
+        if key in self.panels:
+            self.panels[key].focus()
+            self.panels[key].scroll_visible()

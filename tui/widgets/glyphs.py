@@ -1,0 +1,53 @@
+"""Sparklines, bars and the ASCII fallback: the few glyphs the panels draw themselves.
+
+Why our own: a stat card's 24-point trend and a share bar are one line of text each; a chart
+library would be overkill. `--ascii` (for terminals and fonts without block or braille
+characters) swaps every glyph for a 7-bit one, including the box drawing plotext emits.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+ASCII_LEVELS = "_.-=+*#"
+_BOX = str.maketrans({
+    "─": "-", "━": "-", "│": "|", "┃": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+", "├": "+",
+    "┤": "+", "┬": "+", "┴": "+", "┼": "+", "╭": "+", "╮": "+", "╰": "+", "╯": "+", "•": "*",
+    "█": "#", "▏": "|", "▕": "|", "…": "~",
+})
+
+
+def sparkline(values: Sequence[float], width: int, ascii: bool = False) -> str:
+    """The last `width` values scaled between their min and max; flat data is a flat line."""
+    vals = [v for v in values if v == v][-width:]
+    if not vals:
+        return ""
+    levels = ASCII_LEVELS if ascii else BLOCKS
+    lo, hi = min(vals), max(vals)
+    if hi - lo <= 1e-12 * max(1.0, abs(hi)):
+        return levels[0 if hi == 0 else len(levels) // 2] * len(vals)
+    top = len(levels) - 1
+    return "".join(levels[round((v - lo) / (hi - lo) * top)] for v in vals)
+
+
+def hbar(fraction: float | None, width: int, ascii: bool = False) -> str:
+    """A horizontal bar of `width` cells filled to `fraction` (0..1), with eighth-cell steps."""
+    if width <= 0:
+        return ""
+    if fraction is None or fraction != fraction:
+        return (" " if not ascii else ".") * width
+    fraction = min(max(fraction, 0.0), 1.0)
+    if ascii:
+        full = round(fraction * width)
+        return "#" * full + "." * (width - full)
+    eighths = round(fraction * width * 8)
+    full, part = divmod(eighths, 8)
+    partial = " ▏▎▍▌▋▊▉"[part] if part and full < width else ""
+    return ("█" * full + partial).ljust(width)
+
+
+def to_ascii(text: str) -> str:
+    """Box drawing, blocks and braille replaced by ASCII (braille dots become '.')."""
+    text = text.translate(_BOX)
+    return "".join("." if 0x2800 < ord(ch) <= 0x28FF else (" " if ch == "\u2800" else ch) for ch in text)
