@@ -90,7 +90,7 @@ class Demo:
     def __init__(self, stack_names: Iterable[str] | str = "default", with_prometheus: bool | None = None,
                  incident: bool = False, seed: int = 1234, *, loop: bool = True,
                  on_event: Callable[[str], None] | None = None,
-                 find: Callable[[str], str | None] = find_binary):
+                 find: Callable[[str], str | None] | None = None):
         self.names = resolve_stack(stack_names) if isinstance(stack_names, str) else tuple(stack_names)
         resolve_stack(",".join(self.names))  # validate
         self.with_prometheus = with_prometheus
@@ -98,7 +98,7 @@ class Demo:
         self.seed = seed
         self.loop = loop
         self.on_event = on_event
-        self._find = find
+        self._find = find  # None: probes.synthetic.servers.find_binary, looked up when starting
         self.stack: Stack | None = None
         self.loki: SyntheticLoki | None = None
         self.prometheus: PrometheusServer | None = None
@@ -127,8 +127,9 @@ class Demo:
         return self
 
     def _start(self) -> None:
-        prom_bin = self._find("prometheus") if self.with_prometheus is not False else None
-        am_bin = self._find("prometheus-alertmanager") if prom_bin else None
+        find = self._find or find_binary
+        prom_bin = find("prometheus") if self.with_prometheus is not False else None
+        am_bin = find("prometheus-alertmanager") if prom_bin else None
         if self.with_prometheus and not prom_bin:
             raise DemoError("prometheus is not installed: install the Debian package 'prometheus' "
                             "(or run without --prometheus to scrape the services directly)")
