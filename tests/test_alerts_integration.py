@@ -1,0 +1,216 @@
+"""`llmwatch alerts` and the AlertsScreen against a real Prometheus and Alertmanager, with the seeds'
+alert rules firing on the synthetic stack.
+
+Own module-scoped servers, for three reasons: the seed rules wait `for: 15s` on a 5 s group
+interval, which we shorten to 2 s / 1 s here (the same expressions, so the same alerts fire, in
+~10 s instead of ~25 s); one broken rule is added to show rule evaluation problems; and the last
+test stops Prometheus, which the session fixtures must not see. Every silence a test creates is
+expired before it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import require_binary
+from tests.harness.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[1]
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+BROKEN_GROUP = """\
+  - name: broken
+    interval: 1s
+    rules:
+      - alert: AlwaysBroken
+        expr: 'up / on() up'
+        labels:
+          severity: warning
+"""
+
+
+def fast_rules() -> str:
+    from probes.synthetic.servers import SEED_RULES
+
+    text = SEED_RULES.read_text()
+    text = re.sub(r"(?m)^(\s+)interval: 5s$", r"\1interval: 1s", text)
+    text = re.sub(r"(?m)^(\s+)for: \d+s$", r"\1for: 2s", text)
+    return text + BROKEN_GROUP
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    require_binary("prometheus")
+    require_binary("prometheus-alertmanager")
+    from probes.synthetic import Stack
+    from probes.synthetic.servers import AlertmanagerServer, PrometheusServer
+
+    d = tmp_path_factory.mktemp("alerts")
+    (d / "rules.yml").write_text(fast_rules())
+    stack = Stack(services=["api-gateway", "tinycode"], seed=77).start()
+    stack.control("api-gateway", error_rate=0.6)   # GatewayHighErrorRate (critical, no job label)
+    stack.control("tinycode", down=True)           # TinyLlamaServiceDown (critical, job+instance)
+    am = AlertmanagerServer().start()
+    prom = PrometheusServer(stack.targets(), rule_files=[d / "rules.yml"], alertmanager_url=am.url).start()
+    try:
+        prom.wait_for_targets(["api-gateway"], timeout=30)
+        cfg = d / "llmwatch.toml"
+        cfg.write_text(f'[prometheus]\nurl = "{prom.url}"\n[alertmanager]\nurl = "{am.url}"\n'
+                       '[dashboard]\nrefresh = "1s"\n')
+        yield {"stack": stack, "prom": prom, "am": am, "cfg": cfg, "dir": d}
+    finally:
+        prom.stop()
+        am.stop()
+        stack.stop()
+
+
+def cli(env, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("LLMWATCH_", "LOKI_"))}
+    environ.update(NO_COLOR="1", USER="pytest-user", HOME=str(env["dir"]))
+    out = subprocess.run([sys.executable, "-m", "tui.cli", "alerts", *args, "--config", str(env["cfg"])],
+                         capture_output=True, text=True, cwd=ROOT, timeout=timeout, env=environ)
+    assert "Traceback" not in out.stderr, out.stderr
+    return out
+
+
+def as_json(env, *args: str) -> tuple[int, dict]:
+    out = cli(env, "--format", "json", *args)
+    doc = json.loads(out.stdout)
+    assert doc["exit_code"] == out.returncode
+    return out.returncode, doc
+
+
+def rows(doc: dict, name: str) -> list[dict]:
+    return [a for a in doc["alerts"] if a["name"] == name]
+
+
+def am_silences(env) -> dict[str, dict]:
+    return {s["id"]: s for s in httpx.get(f"{env['am'].url}/api/v2/silences", timeout=5).json()}
+
+
+def expire_all(env, ids) -> None:
+    for sid in ids:
+        httpx.delete(f"{env['am'].url}/api/v2/silence/{sid}", timeout=5)
+
+
+@pytest.fixture(scope="module")
+def firing(env):
+    """Wait (once) until both critical alerts fire and Alertmanager holds them."""
+    def both():
+        code, doc = as_json(env)
+        got = {a["name"]: a for a in doc["alerts"] if a["state"] == "firing" and a["am_state"] == "active"}
+        return doc if {"GatewayHighErrorRate", "TinyLlamaServiceDown"} <= got.keys() else None
+    t0 = time.monotonic()
+    doc = wait_for(both, timeout=45, interval=0.5, message="both critical alerts firing in Alertmanager")
+    env["fired_after_s"] = time.monotonic() - t0
+    return doc
+
+
+def test_list_shows_merged_alerts_rule_problems_and_exit_2(env, firing):
+    code, doc = as_json(env)
+    assert code == 2 and doc["status"] == "CRITICAL"
+    [down] = rows(doc, "TinyLlamaServiceDown")
+    assert down["labels"]["job"] == "tinycode" and down["severity"] == "critical"
+    assert down["source"] == "prometheus" and down["value"] == 0 and down["silenced_by"] == []
+    [gw] = rows(doc, "GatewayHighErrorRate")
+    assert gw["annotations"]["summary"] == "High error rate" and gw["value"] > 0.5
+    [problem] = [p for p in doc["rule_problems"] if p["rule"] == "AlwaysBroken"]
+    assert problem["group"] == "broken" and "many-to-many" in problem["error"]
+    # firing before pending, critical before the rest, oldest first among equals
+    order = [(a["state"] != "firing", {"critical": 0, "warning": 1, "info": 2}.get(a["severity"], 3),
+              a["active_since"]) for a in doc["alerts"]]
+    assert order == sorted(order)
+
+    out = cli(env)
+    assert out.returncode == 2
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("ALERTS CRITICAL - ") and "1 rules failing" in lines[0]
+    [line] = [ln for ln in lines if " TinyLlamaServiceDown " in ln]
+    assert line.startswith("FIRING   critical  TinyLlamaServiceDown") and "TinyLlama service is down" in line
+    assert 'job="tinycode"' in line and line.endswith("am=active")
+    assert any(ln.startswith("RULE-ERR broken/AlwaysBroken: ") for ln in lines)
+    code, pending = as_json(env, "--state", "pending")
+    assert code == 2 and all(a["state"] == "pending" for a in pending["alerts"])  # filter does not hide the code
+
+
+def test_cli_silence_then_expire(env, firing):
+    out = cli(env, "silence", "TinyLlamaServiceDown", "job=tinycode", "-c", "pytest: cli silence", "-d", "10m")
+    sid = out.stdout.strip()
+    assert out.returncode == 0 and UUID.match(sid), out
+    created = []
+    try:
+        created.append(sid)
+        sil = am_silences(env)[sid]
+        assert sil["status"]["state"] == "active" and sil["createdBy"] == "pytest-user"
+        assert sil["comment"] == "pytest: cli silence"
+        assert {(m["name"], m["value"]) for m in sil["matchers"]} == {("alertname", "TinyLlamaServiceDown"),
+                                                                     ("job", "tinycode")}
+
+        def suppressed():
+            code, doc = as_json(env, "--silences")
+            [down] = rows(doc, "TinyLlamaServiceDown")
+            return (code, doc) if down["am_state"] == "suppressed" else None
+        code, doc = wait_for(suppressed, timeout=20, interval=0.5, message="the alert to be suppressed")
+        assert rows(doc, "TinyLlamaServiceDown")[0]["silenced_by"] == [sid]
+        assert sid in [s["id"] for s in doc["silences"]] and code == 2  # the gateway alert still fires
+
+        out = cli(env, "silence", "GatewayHighErrorRate", "-c", "pytest: second", "--author", "ops")
+        created.append(out.stdout.strip())
+        assert am_silences(env)[created[1]]["createdBy"] == "ops"
+
+        def all_critical_quiet():
+            code, doc = as_json(env)
+            crit = [a for a in doc["alerts"] if a["severity"] == "critical" and a["state"] == "firing"]
+            return (code, doc) if all(a["am_state"] == "suppressed" for a in crit) else None
+        code, doc = wait_for(all_critical_quiet, timeout=20, interval=0.5, message="both criticals suppressed")
+        others = [a for a in doc["alerts"] if a["state"] == "firing" and a["am_state"] != "suppressed"]
+        assert code == (1 if others else 0)
+        text = cli(env, "--silences").stdout
+        assert f"SILENCE  {sid} active ends in " in text and "by pytest-user: pytest: cli silence" in text
+
+        out = cli(env, "expire", *created)
+        assert out.returncode == 0 and out.stdout.splitlines() == [f"expired {i}" for i in created]
+        assert {am_silences(env)[i]["status"]["state"] for i in created} == {"expired"}
+        code, _ = wait_for(lambda: (lambda r: r if r[0] == 2 else None)(as_json(env)), timeout=20, interval=0.5,
+                           message="exit 2 again after expiring")
+        unknown = "00000000-0000-4000-8000-000000000000"
+        out = cli(env, "expire", unknown)  # Alertmanager knows no such silence
+        assert out.returncode == 3 and out.stdout == "" and len(out.stderr.strip().splitlines()) == 1
+        assert out.stderr.startswith(f"llmwatch: {unknown}: Alertmanager at "), out.stderr
+    finally:
+        expire_all(env, created)
+
+
+def test_readonly_never_writes(env):
+    before = am_silences(env)
+    out = cli(env, "--readonly", "silence", "alertname=TinyLlamaServiceDown", "-c", "must not exist")
+    assert out.returncode == 3 and "read-only session" in out.stderr and out.stdout == ""
+    ro = env["dir"] / "ro.toml"
+    ro.write_text(env["cfg"].read_text().replace('[dashboard]\n', '[dashboard]\nreadonly = true\n'))
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LLMWATCH_")}
+    out = subprocess.run([sys.executable, "-m", "tui.cli", "alerts", "silence", "--config", str(ro), "alertname=X",
+                          "-c", "must not exist"], capture_output=True, text=True, cwd=ROOT, env=environ, timeout=30)
+    assert out.returncode == 3 and "read-only session" in out.stderr
+    assert am_silences(env).keys() == before.keys()
+
+    now = time.time()
+    body = {"matchers": [{"name": "alertname", "value": "Nothing", "isRegex": False, "isEqual": True}],
+            "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+            "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 600)),
+            "createdBy": "pytest", "comment": "readonly expire test"}
+    sid = httpx.post(f"{env['am'].url}/api/v2/silences", json=body, timeout=5).json()["silenceID"]
+    try:
+        out = cli(env, "expire", "--readonly", sid)
+        assert out.returncode == 3 and "read-only session" in out.stderr
+        assert am_silences(env)[sid]["status"]["state"] == "active"
+    finally:
+        expire_all(env, [sid])
