@@ -13,11 +13,19 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from probes.durations import format_duration
 from probes.logql import LEVELS, level_of_word
 from probes.textsafe import one_line
 
 ORDER = (*LEVELS, "other")  # bottom to top
 BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def effective_step(series: Iterable, step: float) -> float:
+    """The step the server really used: Loki widens a step that would give too many points."""
+    stamps = sorted({t for s in series for t, _ in s.points})
+    gaps = [b - a for a, b in zip(stamps, stamps[1:]) if b > a]
+    return max(step, min(gaps)) if gaps else step
 
 
 def bin_counts(series: Iterable, start: float, end: float, step: float) -> dict[str, list[float]]:
@@ -58,8 +66,9 @@ class LogVolume(Widget):
         self._step = 0.0
 
     def set_series(self, series: Iterable, start: float, end: float, step: float) -> None:
-        self._bins = bin_counts(series, start, end, step)
-        self._step = step
+        series = list(series)
+        self._step = effective_step(series, step)
+        self._bins = bin_counts(series, start, end, self._step)
         self._message = "" if any(any(b) for b in self._bins.values()) else "no lines in this window"
         self.refresh()
 
@@ -116,7 +125,7 @@ class LogVolume(Widget):
                 continue
             legend.append("#" if self.ascii else "■", style=self._style(lv))
             legend.append(f" {lv} {fmt_count(total)}  ", style=self._style("legend"))
-        peak = max((sum(col.values()) for col in columns), default=0)
-        legend.append(f"peak {fmt_count(peak)} per column", style=self._style("legend"))
+        peak = max((sum(b[i] for b in self._bins.values()) for i in range(n)), default=0)
+        legend.append(f"peak {fmt_count(peak)} lines per {format_duration(self._step)}", style=self._style("legend"))
         text.append_text(legend)
         return text
