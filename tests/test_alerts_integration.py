@@ -214,3 +214,160 @@ def test_readonly_never_writes(env):
         assert am_silences(env)[sid]["status"]["state"] == "active"
     finally:
         expire_all(env, [sid])
+
+
+# -- the screen, driven with Pilot against the same servers ---------------------------------------
+
+def make_app(env, readonly: bool = False):
+    from textual.app import App
+
+    from probes.alertmanager import AlertmanagerClient
+    from probes.config import load_config
+    from probes.prometheus import PrometheusClient
+    from tui.appctx import AppContext
+    from tui.screens.alerts import AlertsScreen
+
+    cfg = load_config(str(env["cfg"]))
+    ctx = AppContext(cfg, PrometheusClient(cfg.prometheus), AlertmanagerClient(cfg.alertmanager), readonly=readonly)
+
+    class AlertsApp(App):
+        def __init__(self):
+            super().__init__()
+            self.opened = []
+            self.ctx = ctx
+
+        def on_mount(self):
+            self.push_screen(AlertsScreen(ctx))
+
+        def open_logs(self, request):
+            self.opened.append(request)
+
+    return AlertsApp()
+
+
+async def until(pilot, predicate, timeout: float, what: str):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        await pilot.pause(0.2)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}")
+
+
+async def select(pilot, screen, name: str):
+    from textual.widgets import DataTable
+
+    await until(pilot, lambda: any(r.name == name for r in screen.view.rows), 15, f"{name} on screen")
+    index = [r.name for r in screen.view.rows].index(name)
+    screen.query_one("#alerts-table", DataTable).move_cursor(row=index)
+    await pilot.pause()
+    assert screen.selected_row().name == name
+
+
+@pytest.mark.tui
+async def test_screen_shows_alerts_opens_logs_silences_and_expires(env, firing):
+    from textual.widgets import Button, Input
+
+    from tui.screens.alerts import AlertsScreen, ConfirmScreen, SilenceForm
+
+    app = make_app(env)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        assert await screen.wait_loaded(15) and screen.loaded
+        assert "AlwaysBroken" in str(screen.query_one("#rule-problems").render())
+        await select(pilot, screen, "TinyLlamaServiceDown")
+        row = screen.selected_row()
+        details = str(screen.query_one("#alert-details").render())
+        assert "TinyLlama service is down" in details and "job = tinycode" in details
+        assert "TinyLlama has been down for more than 15 seconds" in details  # the description
+
+        await pilot.press("enter")
+        [req] = app.opened
+        assert req.selector == f'{{job="tinycode", instance="{row.labels["instance"]}"}}'
+        assert req.start == pytest.approx(row.active_since.timestamp() - 300) and req.end is None
+
+        before = set(am_silences(env))
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, SilenceForm)
+        matchers = form.query_one("#silence-matchers", Input).value
+        assert matchers.startswith('alertname="TinyLlamaServiceDown"') and 'job="tinycode"' in matchers
+        assert form.query_one("#silence-duration", Input).value == "2h"
+        await pilot.press("enter")  # no comment yet: refused, nothing created
+        assert "comment" in str(form.query_one("#silence-error").render())
+        assert form.query_one("#silence-create", Button).disabled
+        form.query_one("#silence-comment", Input).value = "pytest: screen silence"
+        await pilot.pause()
+        await pilot.press("enter")  # review: the confirmation step
+        assert "Will create" in str(form.query_one("#silence-review").render())
+        assert set(am_silences(env)) == before  # nothing POSTed before confirming
+        await pilot.click("#silence-create")
+        new = await until(pilot, lambda: set(am_silences(env)) - before, 10, "the silence in Alertmanager")
+        [sid] = new
+        try:
+            sil = am_silences(env)[sid]
+            assert sil["comment"] == "pytest: screen silence" and sil["createdBy"]
+            assert {m["name"]: m["value"] for m in sil["matchers"]} == dict(row.labels)  # every label
+            await until(pilot, lambda: any(r.name == "TinyLlamaServiceDown" and sid in r.silenced_by
+                                           for r in screen.view.rows), 20, "the row to show its silence")
+            await select(pilot, screen, "TinyLlamaServiceDown")
+
+            await pilot.press("x")
+            assert isinstance(app.screen, ConfirmScreen) and sid in str(app.screen.question)
+            await pilot.press("escape")  # cancel: still active
+            await pilot.pause()
+            assert am_silences(env)[sid]["status"]["state"] == "active"
+            await pilot.press("s")  # the silences list, with the new silence in it
+            await pilot.press("x")
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.click("#confirm-yes")
+            await until(pilot, lambda: am_silences(env)[sid]["status"]["state"] == "expired", 10, "expired")
+        finally:
+            expire_all(env, [sid])
+    await app.ctx.aclose()
+
+
+@pytest.mark.tui
+async def test_screen_readonly_never_writes(env, firing):
+    from tui.screens.alerts import AlertsScreen
+
+    app = make_app(env, readonly=True)
+    before = set(am_silences(env))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        assert await screen.wait_loaded(15)
+        await select(pilot, screen, "GatewayHighErrorRate")
+        for key in ("n", "x"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, AlertsScreen)
+        messages = [n.message for n in app._notifications]
+        assert any("read-only session" in m for m in messages), messages
+        assert "[read-only]" in str(screen.query_one("#alerts-status").render())
+    assert set(am_silences(env)) == before
+    await app.ctx.aclose()
+
+
+@pytest.mark.tui
+async def test_prometheus_down_screen_goes_stale_cli_still_lists_alertmanager(env, firing):
+    """Last in the module: stops Prometheus."""
+    app = make_app(env)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        assert await screen.wait_loaded(15)
+        names = {r.name for r in screen.view.rows}
+        env["prom"].stop()
+        status = await until(pilot, lambda: "stale since" in (t := str(screen.query_one("#alerts-status").render()))
+                             and t, 15, "the stale marker")
+        assert "Prometheus at " in status and re.search(r"stale since \d\d:\d\d:\d\d", status)
+        assert {r.name for r in screen.view.rows} == names and "prometheus" in screen.view.stale
+    await app.ctx.aclose()
+
+    code, doc = as_json(env)
+    assert doc["sources"]["prometheus"]["ok"] is False and "refused" in doc["sources"]["prometheus"]["error"]
+    assert doc["sources"]["alertmanager"]["ok"] is True
+    [gw] = rows(doc, "GatewayHighErrorRate")
+    assert gw["source"] == "alertmanager" and gw["state"] == "firing"
+    assert code == 2  # a firing critical alert outranks the unreadable Prometheus
