@@ -102,8 +102,9 @@ async def load_instant(client, meta: Meta, config: Config, timeout: float, at: f
     values, alerts, targets = await asyncio.gather(
         evaluate(client, meta.detection.systems, config, window, at=at, timeout=timeout),
         client.alerts(), client.targets())
-    if values and all(v.state == "error" for v in values):
-        raise SourceError(values[0].reason)
+    asked = [v for v in values if v.query]  # not_exported values never reached the server
+    if asked and all(v.state == "error" for v in asked):
+        raise SourceError(asked[0].reason)
     kinds = _kinds(meta)
     by_signal: dict[str, list[SignalValue]] = {}
     for v in values:

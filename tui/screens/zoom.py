@@ -25,8 +25,7 @@ class ZoomScreen(Screen):
     def __init__(self, source: Panel) -> None:
         super().__init__(classes="zoom")
         self.source = source
-        self.panel = type(source)(source.key, source.border_title or source.key)
-        self.panel.id = f"zoom-{source.key}"
+        self.panel = type(source)(source.key, source.border_title or source.key, panel_id=f"zoom-{source.key}")
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"{self.source.border_title}: Esc to go back", style="bold"), id="zoom-title")

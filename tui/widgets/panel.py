@@ -32,8 +32,8 @@ class Panel(Widget, can_focus=True):
         Binding("down", "cursor(1)", "next row", show=False),
     ]
 
-    def __init__(self, key: str, title: str, **kwargs: Any) -> None:
-        super().__init__(id=f"panel-{key}", classes="panel", **kwargs)
+    def __init__(self, key: str, title: str, panel_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(id=panel_id or f"panel-{key}", classes="panel", **kwargs)
         self.key = key
         self.border_title = title
         self.data: Any = None

@@ -298,21 +298,22 @@ class AlertsPanel(Panel):
             return state_text("error", error)
         if not alerts:
             return Text("no alerts firing or pending", style="dim")
-        t = Table.grid(padding=(0, 1), expand=True)
-        t.add_column(no_wrap=True, width=7)
-        t.add_column(no_wrap=True, overflow="ellipsis", max_width=28)
-        t.add_column(no_wrap=True, width=13)
-        t.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
-        for i, a in enumerate(alerts[: max(1, height)]):
+        out = Text(no_wrap=True, overflow="ellipsis", end="")
+        for i, a in enumerate(alerts[: max(1, height // 2)]):
             sev = a.labels.get("severity", "")
             level = "critical" if a.state == "firing" and sev == "critical" else (
                 "warning" if a.state == "firing" else "none")
             age = _age(now - a.active_at.timestamp()) if a.active_at else "-"
             summary = a.annotations.get("summary") or a.annotations.get("description") or ""
-            t.add_row(Text(a.state, style=level_style(self, level)),
-                      Text(fit(a.name, 28), style=_row_style(self, i) or "bold"),
-                      Text(f"{fit(sev, 8)} {age}", style="dim"), Text(fit(summary, 200)))
-        return t
+            if i:
+                out.append("\n")
+            out.append(f"{a.state:<8}", style=level_style(self, level))
+            out.append(fit(a.name, max(10, width - 30)), style=_row_style(self, i) or "bold")
+            out.append(f"  {fit(sev, 10)}  for {age}", style="dim")
+            out.append("\n  " + fit(summary, max(10, width - 3)))
+        if len(alerts) > height // 2:
+            out.append(f"\n+{len(alerts) - height // 2} more (a: alerts screen)", style="dim")
+        return out
 
 
 def _age(seconds: float) -> str:
