@@ -1,0 +1,387 @@
+"""Evaluate the PromQL subset (probes/promql_parse.py) over the direct-scrape store.
+
+Why: see probes/scrape.py. Semantics follow Prometheus 2.42's engine (promql/engine.go): instant
+selectors look back 5 m and honour stale markers; range selectors take [t - range, t]; binary
+operators match on all labels but __name__ (or on/ignoring), arithmetic drops the metric name,
+comparisons filter unless `bool`; `or`/`and`/`unless` compare label sets without __name__;
+aggregations keep only the `by` labels. Errors are PromQLError with Prometheus' own wording
+where it matters (duplicate matches), so a broken rule reads the same in both modes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from typing import Any
+
+from probes.promql_funcs import MATH, OVER_TIME, arith, compare, drop_name, extrapolated_rate, histogram_quantile, \
+    instant_value, label_key, label_replace, over_time, quantile, vector_scalar
+from probes.promql_parse import COMPARISONS, SET_OPS, Agg, Binary, Call, MatrixSel, Number, PromQLError, \
+    Selector, String, Unary, Unsupported, parse
+from probes.promtypes import ApiError, QueryResult, Sample, Series
+from probes.scrape_store import LOOKBACK_MS, Store
+
+__all__ = ["Evaluator", "instant_query", "range_query", "MAX_POINTS", "SUPPORTED_FUNCTIONS"]
+
+MAX_POINTS = 11_000  # Prometheus refuses range queries with more points per series
+NEEDS_PROMETHEUS = "not supported in direct-scrape mode (needs Prometheus)"
+
+
+class Matrix(list):
+    """A range vector: [(labels, ts array, values array)]."""
+
+
+_RANGE_FUNCS = {"rate": (True, True), "increase": (True, False), "delta": (False, False)}
+SUPPORTED_FUNCTIONS = frozenset({*_RANGE_FUNCS, "irate", "idelta", *OVER_TIME, "quantile_over_time",
+                                 "histogram_quantile", "label_replace", "scalar", "vector", "time", "clamp",
+                                 "clamp_min", "clamp_max", *MATH, "sort", "sort_desc", "absent", "timestamp"})
+
+
+class Evaluator:
+    """Evaluates one query (at one or many instants) over a store; caches series selection."""
+
+    def __init__(self, store: Store, lookback_ms: int = LOOKBACK_MS):
+        self.store = store
+        self.lookback = lookback_ms
+        self._selected: dict[Selector, list] = {}
+        self.longest_range_ms = 0
+
+    def select(self, sel: Selector) -> list:
+        got = self._selected.get(sel)
+        if got is None:
+            try:
+                got = self._selected[sel] = self.store.select(sel.name, sel.matchers)
+            except re.error as exc:
+                raise PromQLError(f"invalid regular expression in a label matcher: {exc}") from None
+        return got
+
+    def eval(self, node: Any, t: int) -> Any:
+        kind = type(node)
+        if kind is Number:
+            return node.value
+        if kind is String:
+            return node.value
+        if kind is Selector:
+            ref = t - node.offset_ms
+            lb = self.lookback
+            out = []
+            for s in self.select(node):
+                v = s.at(ref, lb)
+                if v is not None:
+                    out.append((s.labels, v))
+            return out
+        if kind is MatrixSel:
+            end = t - node.sel.offset_ms
+            start = end - node.range_ms
+            self.longest_range_ms = max(self.longest_range_ms, node.range_ms + node.sel.offset_ms)
+            out = Matrix()
+            for s in self.select(node.sel):
+                ts, vals = s.window(start, end)
+                if ts:
+                    out.append((s.labels, ts, vals))
+            return out
+        if kind is Binary:
+            return self.binary(node, t)
+        if kind is Agg:
+            return self.aggregate(node, t)
+        if kind is Call:
+            return self.call(node, t)
+        if kind is Unary:
+            v = self.eval(node.expr, t)
+            if isinstance(v, float):
+                return -v
+            return [(drop_name(lab), -x) for lab, x in self._vector(v, "unary minus")]
+        raise Unsupported(f"{type(node).__name__} is {NEEDS_PROMETHEUS}")
+
+    def _vector(self, v: Any, what: str) -> list:
+        if isinstance(v, Matrix) or not isinstance(v, list):
+            raise PromQLError(f"{what}: expected an instant vector")
+        return v
+
+    def _scalar(self, v: Any, what: str) -> float:
+        if not isinstance(v, float):
+            raise PromQLError(f"{what}: expected a scalar")
+        return v
+
+    # -- operators ------------------------------------------------------------------------------
+
+    def binary(self, node: Binary, t: int) -> Any:
+        lhs, rhs = self.eval(node.lhs, t), self.eval(node.rhs, t)
+        op = node.op
+        if isinstance(lhs, Matrix) or isinstance(rhs, Matrix) or isinstance(lhs, str) or isinstance(rhs, str):
+            raise PromQLError(f"binary expression must contain only scalar and instant vector types")
+        if isinstance(lhs, float) and isinstance(rhs, float):
+            if op in SET_OPS:
+                raise PromQLError(f"set operator {op!r} not allowed in binary scalar expression")
+            if op in COMPARISONS and not node.bool_mod:
+                raise PromQLError("comparisons between scalars must use BOOL modifier")
+            if op in COMPARISONS:
+                return 1.0 if compare(op, lhs, rhs) else 0.0
+            return arith(op, lhs, rhs)
+        if op in SET_OPS:
+            if isinstance(lhs, float) or isinstance(rhs, float):
+                raise PromQLError(f"set operator {op!r} not allowed in binary scalar expression")
+            return self.set_op(node, lhs, rhs)
+        if isinstance(rhs, float):
+            return vector_scalar(op, lhs, rhs, False, node.bool_mod)
+        if isinstance(lhs, float):
+            return vector_scalar(op, rhs, lhs, True, node.bool_mod)
+        return self.vector_vector(node, lhs, rhs)
+
+    def set_op(self, node: Binary, lhs: list, rhs: list) -> list:
+        m = node.matching
+        sig = _signature(m.on if m else False, m.labels if m else ())
+        if node.op == "or":
+            seen = {sig(lab) for lab, _ in lhs}
+            return lhs + [(lab, v) for lab, v in rhs if sig(lab) not in seen]
+        right = {sig(lab) for lab, _ in rhs}
+        if node.op == "and":
+            return [(lab, v) for lab, v in lhs if sig(lab) in right]
+        return [(lab, v) for lab, v in lhs if sig(lab) not in right]
+
+    def vector_vector(self, node: Binary, lhs: list, rhs: list) -> list:
+        m = node.matching
+        card = m.card if m else "one-to-one"
+        on, names = (m.on, m.labels) if m else (False, ())
+        sig = _signature(on, names)
+        swap = card == "one-to-many"
+        many, one = (rhs, lhs) if swap else (lhs, rhs)
+        index: dict[tuple, tuple] = {}
+        for lab, v in one:
+            s = sig(lab)
+            if s in index:
+                side = "left" if swap else "right"
+                group = dict(zip(names, s)) if on else dict(s)
+                raise PromQLError(f"found duplicate series for the match group {group} on the {side} hand-side "
+                                  f"of the operation: many-to-many matching not allowed: matching labels must be "
+                                  f"unique on one side")
+            index[s] = (lab, v)
+        op, is_cmp = node.op, node.op in COMPARISONS
+        drop = not is_cmp or node.bool_mod
+        matched: dict[tuple, int] = {}
+        out, keys = [], set()
+        for lab, v in many:
+            s = sig(lab)
+            other = index.get(s)
+            if other is None:
+                continue
+            if card == "one-to-one":
+                if s in matched:
+                    raise PromQLError("multiple matches for labels: many-to-one matching must be explicit "
+                                      "(group_left/group_right)")
+                matched[s] = 1
+            vl, vr = (other[1], v) if swap else (v, other[1])
+            if is_cmp:
+                keep = compare(op, vl, vr)
+                if node.bool_mod:
+                    value, keep = (1.0 if keep else 0.0), True
+                else:
+                    value = vl
+                if not keep:
+                    continue
+            else:
+                value = arith(op, vl, vr)
+            res = dict(lab)
+            if drop:
+                res.pop("__name__", None)
+            if card == "one-to-one":
+                res = {k: x for k, x in res.items() if (k in names) == on} if (on or names) else res
+            if m is not None:
+                for name in m.include:
+                    x = other[0].get(name, "")
+                    if x:
+                        res[name] = x
+                    else:
+                        res.pop(name, None)
+            k = label_key(res)
+            if k in keys:
+                raise PromQLError("multiple matches for labels: grouping labels must ensure unique matches")
+            keys.add(k)
+            out.append((res, value))
+        return out
+
+    # -- aggregation ----------------------------------------------------------------------------
+
+    def aggregate(self, node: Agg, t: int) -> list:
+        vec = self._vector(self.eval(node.expr, t), f"{node.op}()")
+        param = self.eval(node.param, t) if node.param is not None else None
+        groups: dict[tuple, tuple[dict, list]] = {}
+        grouping = node.grouping
+        for lab, v in vec:
+            if node.without:
+                res = {k: x for k, x in lab.items() if k not in grouping and k != "__name__"}
+                key = label_key(res)
+            else:
+                key = tuple(lab.get(k, "") for k in grouping)
+                res = None
+            g = groups.get(key)
+            if g is None:
+                if res is None:
+                    res = {k: x for k, x in zip(grouping, key) if x}
+                g = groups[key] = (res, [])
+            g[1].append((lab, v))
+        op = node.op
+        out = []
+        for res, members in groups.values():
+            vals = [v for _, v in members]
+            if op in ("topk", "bottomk"):
+                k = int(self._scalar(param, op)) if param is not None and math.isfinite(param) else 0
+                ordered = sorted(members, key=lambda m: (math.isnan(m[1]), -m[1] if op == "topk" else m[1]))
+                out.extend(ordered[:max(0, k)])
+                continue
+            if op == "sum":
+                value = sum(vals)
+            elif op == "avg":
+                value = OVER_TIME["avg_over_time"](vals)
+            elif op == "count":
+                value = float(len(vals))
+            elif op == "group":
+                value = 1.0
+            elif op in ("min", "max"):
+                value = OVER_TIME[f"{op}_over_time"](vals)
+            elif op in ("stddev", "stdvar"):
+                value = OVER_TIME[f"{op}_over_time"](vals)
+            elif op == "quantile":
+                value = quantile(self._scalar(param, "quantile"), vals)
+            else:
+                raise Unsupported(f"{op}() is {NEEDS_PROMETHEUS}")
+            out.append((res, value))
+        return out
+
+    # -- functions ------------------------------------------------------------------------------
+
+    def call(self, node: Call, t: int) -> Any:
+        f, args = node.func, node.args
+        if f not in SUPPORTED_FUNCTIONS:
+            raise Unsupported(f"function {f}() is {NEEDS_PROMETHEUS}")
+        if f in _RANGE_FUNCS or f in ("irate", "idelta") or f in OVER_TIME or f == "quantile_over_time":
+            arg = args[-1] if args else None
+            if not isinstance(arg, MatrixSel):
+                raise PromQLError(f"{f}(): expected a range vector like x[5m]")
+            q = self._scalar(self.eval(args[0], t), f) if f == "quantile_over_time" else None
+            out = []
+            end = t - arg.sel.offset_ms
+            for lab, ts, vals in self.eval(arg, t):
+                if f in _RANGE_FUNCS:
+                    counter, is_rate = _RANGE_FUNCS[f]
+                    v = extrapolated_rate(ts, vals, end - arg.range_ms, end, arg.range_ms, counter, is_rate)
+                elif f in ("irate", "idelta"):
+                    v = instant_value(ts, vals, f == "irate")
+                elif q is not None:
+                    v = quantile(q, list(vals))
+                else:
+                    v = over_time(f, vals)
+                if v is not None:
+                    out.append((drop_name(lab), v))
+            return out
+        if f == "time":
+            return t / 1000
+        if f == "vector":
+            return [({}, self._scalar(self.eval(args[0], t), "vector()"))]
+        vec = self._vector(self.eval(args[-1] if f == "histogram_quantile" else args[0], t), f"{f}()")
+        if f == "histogram_quantile":
+            return histogram_quantile(self._scalar(self.eval(args[0], t), f), vec)
+        if f == "scalar":
+            return vec[0][1] if len(vec) == 1 else math.nan
+        if f == "label_replace":
+            return label_replace(vec, *(self.eval(a, t) for a in args[1:]))
+        if f in ("sort", "sort_desc"):
+            return sorted(vec, key=lambda s: (math.isnan(s[1]), s[1] if f == "sort" else -s[1]))
+        if f == "timestamp":
+            raise Unsupported(f"timestamp() is {NEEDS_PROMETHEUS}")
+        if f == "absent":
+            if vec:
+                return []
+            sel = args[0]
+            labels = {k: v for k, op, v in sel.matchers if op == "="} if isinstance(sel, Selector) else {}
+            return [(labels, 1.0)]
+        rest = [self._scalar(self.eval(a, t), f) for a in args[1:]]
+        if f in ("clamp", "clamp_min", "clamp_max"):
+            lo = rest[0] if f in ("clamp", "clamp_min") else -math.inf
+            hi = rest[-1] if f in ("clamp", "clamp_max") else math.inf
+            if f == "clamp" and lo > hi:
+                return []
+            return [(drop_name(lab), max(lo, min(hi, v)) if not math.isnan(v) else v) for lab, v in vec]
+        fn = MATH[f]
+        return [(drop_name(lab), fn(v, *rest)) for lab, v in vec]
+
+
+def _signature(on: bool, names: tuple[str, ...]):
+    if on:
+        return lambda lab: tuple(lab.get(k, "") for k in names)
+    skip = {"__name__", *names}
+    return lambda lab: tuple(sorted((k, v) for k, v in lab.items() if k not in skip))
+
+
+# -- query entry points ---------------------------------------------------------------------------
+
+def _error(query: str, exc: Exception, elapsed: float) -> QueryResult:
+    msg = str(exc)
+    if isinstance(exc, PromQLError) and not isinstance(exc, Unsupported):
+        msg = f"bad_data: {msg}"
+    return QueryResult(query=query, ok=False, error=ApiError("bad_data", f"direct scrape: {msg}", 400),
+                       elapsed_s=elapsed)
+
+
+def _warnings(ev: Evaluator, retention_ms: int) -> tuple[str, ...]:
+    if ev.longest_range_ms > retention_ms:
+        return (f"direct scrape keeps {retention_ms // 1000} s of samples; a {ev.longest_range_ms // 1000} s "
+                f"range covers only those",)
+    return ()
+
+
+def instant_query(store: Store, query: str, t_ms: int) -> QueryResult:
+    start = time.perf_counter()
+    try:
+        node = parse(query)
+        ev = Evaluator(store)
+        val = ev.eval(node, t_ms)
+    except (PromQLError, RecursionError) as exc:
+        return _error(query, exc, time.perf_counter() - start)
+    warn = _warnings(ev, store.retention_ms)
+    ts = t_ms / 1000
+    elapsed = time.perf_counter() - start
+    if isinstance(val, float):
+        return QueryResult(query, True, "scalar", samples=(Sample({}, val, ts),), elapsed_s=elapsed, warnings=warn)
+    if isinstance(val, str):
+        return QueryResult(query, True, "string", text=val, elapsed_s=elapsed)
+    if isinstance(val, Matrix):
+        series = tuple(Series(dict(lab), tuple((x / 1000, y) for x, y in zip(tss, vals))) for lab, tss, vals in val)
+        return QueryResult(query, True, "matrix", series=series, elapsed_s=elapsed, warnings=warn)
+    return QueryResult(query, True, "vector", samples=tuple(Sample(dict(lab), v, ts) for lab, v in val),
+                       elapsed_s=elapsed, warnings=warn)
+
+
+def range_query(store: Store, query: str, start_ms: int, end_ms: int, step_ms: int) -> QueryResult:
+    t0 = time.perf_counter()
+    try:
+        if step_ms <= 0:
+            raise PromQLError("zero or negative query resolution step widths are not accepted")
+        if end_ms < start_ms:
+            raise PromQLError("end timestamp must not be before start time")
+        if (end_ms - start_ms) // step_ms > MAX_POINTS:
+            raise PromQLError("exceeded maximum resolution of 11,000 points per timeseries. "
+                              "Try decreasing the query resolution (?step=XX)")
+        node = parse(query)
+        ev = Evaluator(store)
+        rows: dict[tuple, tuple[dict, list]] = {}
+        t = start_ms
+        while t <= end_ms:
+            val = ev.eval(node, t)
+            if isinstance(val, float):
+                val = [({}, val)]
+            elif isinstance(val, (Matrix, str)):
+                raise PromQLError("invalid expression type for range query, must be Scalar or instant Vector")
+            for lab, v in val:
+                k = label_key(lab)
+                row = rows.get(k)
+                if row is None:
+                    row = rows[k] = (dict(lab), [])
+                row[1].append((t / 1000, v))
+            t += step_ms
+    except (PromQLError, RecursionError) as exc:
+        return _error(query, exc, time.perf_counter() - t0)
+    warn = _warnings(ev, store.retention_ms)
+    series = tuple(Series(lab, tuple(pts)) for _, (lab, pts) in sorted(rows.items()))
+    return QueryResult(query, True, "matrix", series=series, elapsed_s=time.perf_counter() - t0, warnings=warn)

@@ -1,0 +1,344 @@
+"""PromQL functions and the histogram quantile, computed exactly as Prometheus 2.42 does.
+
+Why exact copies rather than "a rate": a number in direct-scrape mode must equal the one the
+user's Prometheus shows for the same samples. The sources followed are promql/functions.go
+(extrapolatedRate, instantValue, the *_over_time family, label_replace) and promql/quantile.go
+(bucketQuantile: coalesce equal bounds, force monotonic counts, NaN without +Inf or count 0,
+linear interpolation inside the bucket, the lowest bucket starting at 0 unless its bound is <= 0).
+Times are integer milliseconds, as in Prometheus, so window edges and extrapolation agree.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Sequence
+
+from probes.promql_parse import COMPARISONS, PromQLError
+
+__all__ = ["extrapolated_rate", "instant_value", "over_time", "bucket_quantile", "quantile", "expand_template",
+           "OVER_TIME", "MATH", "compare", "arith", "vector_scalar", "histogram_quantile", "label_replace",
+           "drop_name", "label_key"]
+
+
+def extrapolated_rate(ts: Sequence[int], vals: Sequence[float], range_start: int, range_end: int,
+                      range_ms: int, is_counter: bool, is_rate: bool) -> float | None:
+    """rate() / increase() / delta() over the points in [range_start, range_end] (ms)."""
+    n = len(ts)
+    if n < 2:
+        return None
+    result = vals[-1] - vals[0]
+    if is_counter:
+        last = 0.0
+        for v in vals:
+            if v < last:
+                result += last  # a counter reset: the counter restarted from 0
+            last = v
+    to_start = (ts[0] - range_start) / 1000
+    to_end = (range_end - ts[-1]) / 1000
+    sampled = (ts[-1] - ts[0]) / 1000
+    avg_step = sampled / (n - 1)
+    if is_counter and result > 0 and vals[0] >= 0:
+        # Counters cannot go below zero: do not extrapolate the start past the zero point.
+        to_zero = sampled * (vals[0] / result)
+        if to_zero < to_start:
+            to_start = to_zero
+    threshold = avg_step * 1.1
+    interval = sampled
+    interval += to_start if to_start < threshold else avg_step / 2
+    interval += to_end if to_end < threshold else avg_step / 2
+    result = result * (interval / sampled)
+    if is_rate:
+        result /= range_ms / 1000
+    return result
+
+
+def instant_value(ts: Sequence[int], vals: Sequence[float], is_rate: bool) -> float | None:
+    """irate() / idelta(): the last two points only."""
+    if len(ts) < 2:
+        return None
+    last, prev = vals[-1], vals[-2]
+    if is_rate and last < prev:
+        result = last  # counter reset
+    else:
+        result = last - prev
+    dt = ts[-1] - ts[-2]
+    if dt == 0:
+        return None
+    if is_rate:
+        result /= dt / 1000
+    return result
+
+
+def _avg(vals: Sequence[float]) -> float:
+    # Prometheus 2.42 avg_over_time: an incremental mean (keeps large values from overflowing).
+    mean, count = 0.0, 0
+    for v in vals:
+        count += 1
+        if math.isinf(mean):
+            if math.isinf(v) and (mean > 0) == (v > 0):
+                continue
+            if not math.isinf(v) and not math.isnan(v):
+                continue
+        mean += v / count - mean / count
+    return mean
+
+
+def _stdvar(vals: Sequence[float]) -> float:
+    count, mean, aux = 0, 0.0, 0.0
+    for v in vals:
+        count += 1
+        delta = v - mean
+        mean += delta / count
+        aux += delta * (v - mean)
+    return aux / count
+
+
+def _max(vals: Sequence[float]) -> float:
+    out = vals[0]
+    for v in vals:
+        if v > out or math.isnan(out):
+            out = v
+    return out
+
+
+def _min(vals: Sequence[float]) -> float:
+    out = vals[0]
+    for v in vals:
+        if v < out or math.isnan(out):
+            out = v
+    return out
+
+
+OVER_TIME = {
+    "avg_over_time": _avg,
+    "sum_over_time": lambda vals: math.fsum(vals) if all(math.isfinite(v) for v in vals) else sum(vals),
+    "count_over_time": lambda vals: float(len(vals)),
+    "min_over_time": _min,
+    "max_over_time": _max,
+    "last_over_time": lambda vals: vals[-1],
+    "present_over_time": lambda vals: 1.0,
+    "stdvar_over_time": _stdvar,
+    "stddev_over_time": lambda vals: math.sqrt(_stdvar(vals)),
+}
+
+
+def over_time(func: str, vals: Sequence[float]) -> float | None:
+    if not vals:
+        return None
+    return OVER_TIME[func](vals)
+
+
+def _round(v: float, to: float = 1.0) -> float:
+    if math.isnan(v) or math.isinf(v):
+        return v
+    inv = 1.0 / to
+    return math.floor(v * inv + 0.5) / inv
+
+
+def _sgn(v: float) -> float:
+    return v if math.isnan(v) or v == 0 else math.copysign(1.0, v)
+
+
+def _safe(fn):
+    def run(v: float, *rest: float) -> float:
+        try:
+            return fn(v, *rest)
+        except ValueError:
+            return math.nan
+        except OverflowError:
+            return math.inf
+    return run
+
+
+MATH = {
+    "abs": abs, "ceil": lambda v: v if not math.isfinite(v) else float(math.ceil(v)),
+    "floor": lambda v: v if not math.isfinite(v) else float(math.floor(v)),
+    "sqrt": _safe(math.sqrt), "exp": _safe(math.exp),
+    "ln": _safe(lambda v: -math.inf if v == 0 else math.log(v)),
+    "log2": _safe(lambda v: -math.inf if v == 0 else math.log2(v)),
+    "log10": _safe(lambda v: -math.inf if v == 0 else math.log10(v)),
+    "sgn": _sgn, "round": _round,
+}
+
+
+def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
+    """histogram_quantile for one group: buckets as (upper bound, cumulative count)."""
+    if math.isnan(q):
+        return math.nan
+    if q < 0:
+        return -math.inf
+    if q > 1:
+        return math.inf
+    buckets = sorted(buckets, key=lambda b: b[0])
+    if not buckets or not math.isinf(buckets[-1][0]) or buckets[-1][0] < 0:
+        return math.nan
+    merged: list[list[float]] = []
+    for bound, count in buckets:  # coalesce buckets with the same upper bound
+        if merged and merged[-1][0] == bound:
+            merged[-1][1] += count
+        else:
+            merged.append([bound, count])
+    top = -math.inf
+    for b in merged:  # force monotonic cumulative counts (buckets scraped at different times)
+        if b[1] > top:
+            top = b[1]
+        elif b[1] < top:
+            b[1] = top
+    if len(merged) < 2:
+        return math.nan
+    observations = merged[-1][1]
+    if observations == 0:
+        return math.nan
+    rank = q * observations
+    idx = len(merged) - 1
+    for i in range(len(merged) - 1):  # sort.Search over all but the +Inf bucket
+        if merged[i][1] >= rank:
+            idx = i
+            break
+    if idx == len(merged) - 1:
+        return merged[-2][0]
+    if idx == 0 and merged[0][0] <= 0:
+        return merged[0][0]
+    start, end, count = 0.0, merged[idx][0], merged[idx][1]
+    if idx > 0:
+        start = merged[idx - 1][0]
+        count -= merged[idx - 1][1]
+        rank -= merged[idx - 1][1]
+    return start + (end - start) * (rank / count)
+
+
+def quantile(q: float, values: list[float]) -> float:
+    """The quantile() aggregator and quantile_over_time: linear interpolation between ranks."""
+    if not values or math.isnan(q):
+        return math.nan
+    if q < 0:
+        return -math.inf
+    if q > 1:
+        return math.inf
+    vals = sorted(values)
+    n = len(vals)
+    rank = q * (n - 1)
+    lower = max(0, int(math.floor(rank)))
+    upper = min(n - 1, lower + 1)
+    weight = rank - math.floor(rank)
+    return vals[lower] * (1 - weight) + vals[upper] * weight
+
+
+_VAR = re.compile(r"\$(\$|\{([a-zA-Z0-9_]+)\}|([a-zA-Z0-9_]+))")
+
+
+def expand_template(template: str, m: re.Match) -> str:
+    """Go's regexp.Expand: $1, ${1}, $name, ${name}; $$ is a literal $; unknown names are ''."""
+    def sub(v: re.Match) -> str:
+        if v.group(1) == "$":
+            return "$"
+        name = v.group(2) or v.group(3)
+        try:
+            got = m.group(int(name)) if name.isdigit() else m.group(name)
+        except (IndexError, error_types):
+            return ""
+        return got or ""
+    return _VAR.sub(sub, template)
+
+
+error_types = (re.error, KeyError)
+
+
+def drop_name(labels: dict) -> dict:
+    if "__name__" not in labels:
+        return labels
+    out = dict(labels)
+    del out["__name__"]
+    return out
+
+
+def label_key(labels: dict) -> tuple:
+    return tuple(sorted(labels.items()))
+
+
+def compare(op: str, a: float, b: float) -> bool:
+    return {"==": a == b, "!=": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+
+
+def arith(op: str, a: float, b: float) -> float:
+    try:
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "/":
+            return a / b
+        if op == "%":
+            return math.fmod(a, b)
+        if op == "^":
+            return math.pow(a, b)
+        if op == "atan2":
+            return math.atan2(a, b)
+    except ZeroDivisionError:  # Go float semantics: x/0 = +-Inf, 0/0 = NaN
+        if a == 0 or math.isnan(a):
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+    except ValueError:
+        return math.nan
+    except OverflowError:
+        return math.inf
+    raise PromQLError(f"unknown operator {op}")
+
+
+def vector_scalar(op: str, vec: list, scalar: float, scalar_left: bool, bool_mod: bool) -> list:
+    out = []
+    is_cmp = op in COMPARISONS
+    for lab, v in vec:
+        a, b = (scalar, v) if scalar_left else (v, scalar)
+        if is_cmp:
+            keep = compare(op, a, b)
+            if bool_mod:
+                out.append((drop_name(lab), 1.0 if keep else 0.0))
+            elif keep:
+                out.append((lab, v))
+        else:
+            out.append((drop_name(lab), arith(op, a, b)))
+    return out
+
+
+def histogram_quantile(q: float, vec: list) -> list:
+    groups: dict[tuple, tuple[dict, list]] = {}
+    for lab, v in vec:
+        le = lab.get("le")
+        try:
+            bound = float(le) if le is not None else None
+        except ValueError:
+            bound = None
+        if bound is None:
+            continue
+        res = {k: x for k, x in lab.items() if k not in ("le", "__name__")}
+        groups.setdefault(label_key(res), (res, []))[1].append((bound, v))
+    return [(res, bucket_quantile(q, buckets)) for res, buckets in groups.values()]
+
+
+def label_replace(vec: list, dst: Any, repl: Any, src: Any, regex: Any) -> list:
+    if not all(isinstance(x, str) for x in (dst, repl, src, regex)):
+        raise PromQLError("label_replace(): expected string arguments")
+    if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", dst):
+        raise PromQLError(f"invalid destination label name in label_replace(): {dst}")
+    try:
+        rx = re.compile(f"(?:{regex})", re.S)
+    except re.error as exc:
+        raise PromQLError(f"invalid regular expression in label_replace(): {regex}: {exc}") from None
+    out = []
+    for lab, v in vec:
+        m = rx.fullmatch(lab.get(src, ""))
+        if m is None:
+            out.append((lab, v))
+            continue
+        value = expand_template(repl, m)
+        res = dict(lab)
+        if value:
+            res[dst] = value
+        else:
+            res.pop(dst, None)
+        out.append((res, v))
+    return out
