@@ -269,7 +269,8 @@ async def select(pilot, screen, name: str):
 async def test_screen_shows_alerts_opens_logs_silences_and_expires(env, firing):
     from textual.widgets import Button, Input
 
-    from tui.screens.alerts import AlertsScreen, ConfirmScreen, SilenceForm
+    from tui.screens.alerts import AlertsScreen
+    from tui.screens.alerts_forms import ConfirmScreen, SilenceForm
 
     app = make_app(env)
     async with app.run_test(size=(160, 48)) as pilot:

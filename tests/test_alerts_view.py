@@ -223,3 +223,54 @@ def test_row_is_frozen():
     assert isinstance(row, AlertRow)
     with pytest.raises(Exception):
         row.state = "pending"  # type: ignore[misc]
+
+
+# -- the screen on stub data: untrusted text, fixed clock, missing pieces -------------------------
+
+class HostileProm(StubProm):
+    async def alerts(self):
+        return ApiResult(ok=True, value=[PromAlert(
+            labels={"alertname": "Evil[bold red]X[/]", "severity": "critical", "job": 'a"b\\c', "instance": "\x1b[2Jh"},
+            annotations={"summary": "[link=http://x]click[/link]\x1b]0;title\x07", "description": "line1\nline2"},
+            state="firing", active_at=T0 - timedelta(minutes=3), value=2.0)])
+
+    async def rules(self):
+        return ApiResult(ok=True, value=[])
+
+
+@pytest.mark.tui
+async def test_screen_renders_untrusted_text_as_text_with_fixed_clock():
+    from textual.app import App
+
+    from probes.config import Config
+    from tui.appctx import AppContext
+    from tui.screens.alerts import AlertsScreen, log_request
+
+    ctx = AppContext(Config(), prometheus=HostileProm(), alertmanager=None, clock=lambda: T0.timestamp())
+    notes = []
+
+    class NoLogsApp(App):  # no open_logs: the screen must say so instead of failing
+        def on_mount(self):
+            self.push_screen(AlertsScreen(ctx))
+
+        def notify(self, message, **kw):
+            notes.append(message)
+
+    app = NoLogsApp()
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert await screen.wait_loaded(5)
+        await pilot.pause()
+        details = str(screen.query_one("#alert-details").render())
+        assert "Evil[bold red]X[/]" in details and "[link=http://x]click[/link]" in details
+        assert "\x1b" not in details and "\x07" not in details and "line1\nline2" in details
+        status = str(screen.query_one("#alerts-status").render())
+        assert "Alertmanager: not configured" in status and "1 firing" in status
+        table = screen.query_one("#alerts-table")
+        assert str(table.get_row_at(0)[3]) == "3m"  # age from ctx.clock, not the wall clock
+        await pilot.press("enter")
+        assert notes and "Logs are not available" in notes[-1] and '{job="a\\"b\\\\c", instance="\\x1b[2Jh"}' in notes[-1]
+        await pilot.press("n")
+        assert "Alertmanager not configured" in notes[-1] and isinstance(app.screen, AlertsScreen)
+    bare = merge([palert({"alertname": "X"})], None)[0]
+    assert log_request(bare, 0).selector == '{job=~".+"}' and log_request(bare, 0).start == T0.timestamp() - 300

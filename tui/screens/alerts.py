@@ -19,14 +19,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
 
-from probes.alertmanager import MatcherError, parse_matchers
-from probes.alerts import (AM_NOT_IN, DEFAULT_SILENCE, AlertRow, AlertsView, SilenceSpec, age_text, default_author,
-                           load_alerts, silence_matchers, span_text, validate_silence, with_stale)
-from probes.logql import LogRequest
+from probes.alerts import (AM_NOT_IN, AlertRow, AlertsView, SilenceSpec, age_text, load_alerts, silence_matchers,
+                           span_text, with_stale)
+from probes.logql import LogRequest, request_for_labels
 from probes.textsafe import clean, one_line
+from tui.screens.alerts_forms import ConfirmScreen, SilenceForm
 
 LOG_LABELS = ("job", "instance", "service")
 LOG_LEAD_S = 300.0  # logs from 5 minutes before the alert became active
@@ -36,141 +36,13 @@ def _t(text: Any, max_len: int = 200) -> str:
     return one_line(text, max_len)
 
 
-def log_selector(labels) -> str | None:
-    """{job="...", instance="..."} from the alert's job/instance/service labels; None if it has none."""
-    picked = {k: str(labels[k]) for k in LOG_LABELS if labels.get(k)}
-    if not picked:
-        return None
-    try:
-        from probes.logql import selector_from_labels  # type: ignore[attr-defined]
-    except ImportError:
-        selector_from_labels = None
-    if selector_from_labels is not None:
-        return selector_from_labels(picked)
-    # JSON string escapes are Go string escapes, which LogQL uses for quoted label values.
-    return "{" + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in picked.items()) + "}"
-
-
-def log_request(row: AlertRow, now: float) -> LogRequest | None:
-    selector = log_selector(row.labels)
-    if selector is None:
-        return None
+def log_request(row: AlertRow, now: float, services=()) -> LogRequest:
+    """The alert's logs: selected by its job, instance and service labels (a configured service's
+    Loki selector or label mapping wins, see probes.logql), from 5 minutes before it became active.
+    An alert with none of those labels (e.g. `sum(rate(...)) > x`) opens every job's logs."""
+    picked = {k: str(row.labels[k]) for k in LOG_LABELS if row.labels.get(k)}
     start = (row.active_since.timestamp() if row.active_since else now) - LOG_LEAD_S
-    return LogRequest(selector=selector, start=start, end=None, title=f"alert {_t(row.name, 80)}")
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """Yes/no before anything is written to Alertmanager."""
-
-    CSS_PATH = "alerts.tcss"
-    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel")]
-
-    def __init__(self, question: Text | str, yes: str = "Yes") -> None:
-        super().__init__(classes="alerts-modal")
-        self.question, self.yes = question, yes
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(self.question, markup=False, id="confirm-question")
-            with Horizontal(classes="buttons"):
-                yield Button(self.yes, variant="warning", id="confirm-yes")
-                yield Button("Cancel", id="confirm-no")
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm-yes")
-
-
-class SilenceForm(ModalScreen["SilenceSpec | None"]):
-    """Matchers (prefilled from the alert's labels), duration, comment (required), author; then a
-    confirmation step that shows exactly what will be POSTed."""
-
-    CSS_PATH = "alerts.tcss"
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, matchers: str, clock) -> None:
-        super().__init__(classes="alerts-modal")
-        self.matchers_text, self.clock = matchers, clock
-        self.spec: SilenceSpec | None = None
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="silence-form"):
-            yield Label("New silence (Alertmanager)", classes="title")
-            yield Label("Matchers (amtool syntax; remove labels to widen)")
-            yield Input(self.matchers_text, id="silence-matchers")
-            yield Label("Duration")
-            yield Input(DEFAULT_SILENCE, id="silence-duration")
-            yield Label("Comment (required)")
-            yield Input("", placeholder="why: deploying fix, ticket…", id="silence-comment")
-            yield Label("Author")
-            yield Input(default_author(), id="silence-author")
-            yield Static("", id="silence-error", markup=False)
-            yield Static("", id="silence-review", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button("Review", variant="primary", id="silence-review-btn")
-                yield Button("Create silence", variant="warning", id="silence-create", disabled=True)
-                yield Button("Cancel", id="silence-cancel")
-
-    def on_mount(self) -> None:
-        # Matchers come prefilled; the comment is what a person must type.
-        self.query_one("#silence-comment" if self.matchers_text else "#silence-matchers", Input).focus()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Input.Changed)
-    def _edited(self) -> None:  # any edit invalidates the reviewed silence
-        self.spec = None
-        self.query_one("#silence-create", Button).disabled = True
-        self.query_one("#silence-review", Static).update("")
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.review()
-
-    @on(Button.Pressed, "#silence-review-btn")
-    def review(self) -> None:
-        val = {k: self.query_one(f"#silence-{k}", Input).value for k in ("matchers", "duration", "comment", "author")}
-        error = self.query_one("#silence-error", Static)
-        try:
-            matchers = parse_matchers(_split_args(val["matchers"]))
-            self.spec = validate_silence(matchers, val["duration"], val["comment"], val["author"], self.clock())
-        except (MatcherError, ValueError) as exc:
-            self.spec = None
-            error.update(Text(clean(str(exc), 300), style="bold"))
-            return
-        error.update("")
-        spec = self.spec
-        review = Text("Will create: {" + ", ".join(clean(str(m), 200) for m in spec.matchers) + "}\n")
-        review.append(f"for {span_text((spec.ends_at - spec.starts_at).total_seconds())}, until "
-                      f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(spec.ends_at.timestamp()))}, "
-                      f"by {clean(spec.author, 60)}: {clean(spec.comment, 200)}\nPress 'Create silence' to POST it.")
-        self.query_one("#silence-review", Static).update(review)
-        create = self.query_one("#silence-create", Button)
-        create.disabled = False
-        create.focus()
-
-    @on(Button.Pressed, "#silence-create")
-    def _create(self) -> None:
-        if self.spec is not None:
-            self.dismiss(self.spec)
-
-    @on(Button.Pressed, "#silence-cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
-
-
-def _split_args(text: str) -> list[str]:
-    """'alertname="A b" job=x' or '{alertname="A b", job="x"}' -> matcher arguments."""
-    text = text.strip()
-    if text.startswith("{"):
-        return [text]
-    import shlex
-
-    try:
-        return [part for part in shlex.split(text, posix=False)]
-    except ValueError as exc:
-        raise ValueError(f"matchers: {exc}") from None
+    return request_for_labels(picked, start, None, f"alert {_t(row.name, 80)}", services)
 
 
 class AlertsScreen(Screen):
@@ -345,7 +217,7 @@ class AlertsScreen(Screen):
         table.clear()
         for s in view.silences:
             left = span_text(s.ends_at.timestamp() - now) if s.ends_at else "?"
-            table.add_row(Text(s.id), s.state, left, Text(_t(s.created_by, 30)), Text(_t(s.comment, 60)),
+            table.add_row(Text(_t(s.id, 40)), Text(_t(s.state, 12)), left, Text(_t(s.created_by, 30)), Text(_t(s.comment, 60)),
                           Text(", ".join(_t(str(m), 80) for m in s.matchers)), key=s.id)
 
     def selected_row(self) -> AlertRow | None:
@@ -405,10 +277,7 @@ class AlertsScreen(Screen):
         if row is None:
             self.notify("No alert selected.")
             return
-        request = log_request(row, self.ctx.clock())
-        if request is None:
-            self.notify("This alert has no job, instance or service label to find its logs by.", severity="warning")
-            return
+        request = log_request(row, self.ctx.clock(), self.ctx.config.services)
         opener = getattr(self.app, "open_logs", None)
         if opener is None:
             self.notify(f"Logs are not available in this app; query: {request.selector}", markup=False)
