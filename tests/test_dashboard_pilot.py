@@ -180,3 +180,30 @@ async def test_gpu_rows_equal_the_exporters_gauges(prometheus, stack, prom_sampl
             assert g.mem_used == pytest.approx(truth[f"gpu{i}.fb_used"] * 2**20)
             assert g.temp == truth[f"gpu{i}.temp"] and g.power == pytest.approx(truth[f"gpu{i}.power"])
             assert f"{format_value(g.temp, 'C')} {format_value(g.power, 'W')}" in text
+
+
+def test_snapshot_command_renders_text_and_svg(prometheus, prom_samples, tmp_path):
+    import subprocess
+    import sys
+
+    prom_samples("api_gateway_requests_total", n=3)
+    cmd = [sys.executable, "-m", "tui.cli", "snapshot", "--prometheus-url", prometheus.url, "--size", "120x40"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env={**__import__("os").environ, "NO_COLOR": "1"})
+    assert run.returncode == 0, run.stderr
+    assert "Prometheus 2.42" in run.stdout and "req/s" in run.stdout and "loading" not in run.stdout
+    svg = tmp_path / "now.svg"
+    run = subprocess.run(cmd + ["--output", str(svg)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and svg.read_text().startswith("<svg")
+    bad = subprocess.run(cmd[:-2] + ["--size", "huge"], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 3 and "WIDTHxHEIGHT" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_snapshot_with_prometheus_unreachable_says_so(tmp_path):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "tui.cli", "snapshot", "--prometheus-url", "http://127.0.0.1:9", "--size", "100x30",
+           "--timeout", "10s"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr  # every source answered: with an error
+    assert "DOWN" in run.stdout and "refused" in run.stdout.lower()

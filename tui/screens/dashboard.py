@@ -241,19 +241,21 @@ class DashboardScreen(Screen):
 
     @property
     def loaded(self) -> bool:
-        return all(p.reported.is_set() for p in self.pollers.values())
+        """Every source answered once (ok or failed). A source waiting on detection counts as
+        answered when detection itself failed: it cannot run until Prometheus is back."""
+        meta = self.pollers.get("meta")
+        blocked = meta is not None and meta.reported.is_set() and not self.meta_ready.is_set()
+        return all(
+            p.reported.is_set() or (blocked and p.ready is self.meta_ready) for p in self.pollers.values())
 
     async def wait_loaded(self, timeout: float = 30.0) -> bool:
-        """True once every source has answered (or failed) at least once."""
-        async def all_reported():
-            while not self.pollers:
-                await asyncio.sleep(0.05)
-            await asyncio.gather(*(p.reported.wait() for p in self.pollers.values()))
-        try:
-            await asyncio.wait_for(all_reported(), timeout)
-            return True
-        except asyncio.TimeoutError:
-            return False
+        """True once `loaded`, False when the timeout passed first."""
+        end = asyncio.get_running_loop().time() + timeout
+        while not self.loaded:
+            if asyncio.get_running_loop().time() >= end:
+                return False
+            await asyncio.sleep(0.05)
+        return True
 
     # ---- header -----------------------------------------------------------------------------
     def render_header(self) -> None:
