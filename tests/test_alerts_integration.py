@@ -364,6 +364,11 @@ async def test_prometheus_down_screen_goes_stale_cli_still_lists_alertmanager(en
                              and t, 15, "the stale marker")
         assert "Prometheus at " in status and re.search(r"stale since \d\d:\d\d:\d\d", status)
         assert {r.name for r in screen.view.rows} == names and "prometheus" in screen.view.stale
+        toasts = [n.message for n in app._notifications]
+        assert toasts.count("Prometheus unreachable") == 1, toasts
+        await pilot.press("r")
+        await pilot.pause(0.5)
+        assert [n.message for n in app._notifications].count("Prometheus unreachable") == 1  # once, not per poll
     await app.ctx.aclose()
 
     code, doc = as_json(env)

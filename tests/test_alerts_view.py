@@ -272,5 +272,12 @@ async def test_screen_renders_untrusted_text_as_text_with_fixed_clock():
         assert notes and "Logs are not available" in notes[-1] and '{job="a\\"b\\\\c", instance="\\x1b[2Jh"}' in notes[-1]
         await pilot.press("n")
         assert "Alertmanager not configured" in notes[-1] and isinstance(app.screen, AlertsScreen)
+        silences = screen.query_one("#silences-table")
+        await pilot.press("s")
+        assert silences.display and silences.has_focus
+        await pilot.press("s")
+        assert not silences.display
+        await pilot.press("escape")
+        assert not isinstance(app.screen, AlertsScreen)  # popped back to the app's screen
     bare = merge([palert({"alertname": "X"})], None)[0]
     assert log_request(bare, 0).selector == '{job=~".+"}' and log_request(bare, 0).start == T0.timestamp() - 300

@@ -65,6 +65,7 @@ class AlertsScreen(Screen):
         self._loaded = asyncio.Event()
         self._polling = False
         self._last_ok: dict[str, float] = {}
+        self._down: set[str] = set()
         self._rows: list[AlertRow] = []
         self._keys: list[str] = []
 
@@ -117,17 +118,35 @@ class AlertsScreen(Screen):
     @work(exclusive=True, group="alerts-poll", exit_on_error=False)
     async def poll(self) -> None:
         prom, am = self._clients()
+        # A poll cancelled by `r` (exclusive worker) leaves the flags to the poll that replaced it.
         try:
             view = await load_alerts(prom, am, timeout=float(self.ctx.config.prometheus.timeout))
-            now = self.ctx.clock()
-            for source, used in (("prometheus", view.prometheus), ("alertmanager", view.alertmanager)):
-                if used and source not in view.errors:
-                    self._last_ok[source] = now
+            self._announce(view)
             self.show(with_stale(view, self.view))
-        finally:
-            self._polling = False
-            self.loaded = True
-            self._loaded.set()
+        except Exception:  # a bug must not leave the screen "loading" forever; the worker reports it
+            self._finish()
+            raise
+        self._finish()
+
+    def _finish(self) -> None:
+        self._polling = False
+        self.loaded = True
+        self._loaded.set()
+
+    def _announce(self, view: AlertsView) -> None:
+        """Remember when each source last answered; toast only when one goes down or comes back."""
+        now = self.ctx.clock()
+        for source, used in (("prometheus", view.prometheus), ("alertmanager", view.alertmanager)):
+            if not used:
+                continue
+            if source not in view.errors:
+                self._last_ok[source] = now
+                if source in self._down:
+                    self._down.discard(source)
+                    self.notify(f"{source.capitalize()} is reachable again")
+            elif source not in self._down:
+                self._down.add(source)
+                self.notify(f"{source.capitalize()} unreachable", severity="error")
 
     # -- rendering -------------------------------------------------------------------------------
 
@@ -258,7 +277,10 @@ class AlertsScreen(Screen):
     # -- actions ---------------------------------------------------------------------------------
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        else:  # pushed alone (a test app, `llmwatch snapshot`): back means quit
+            self.app.exit()
 
     def action_toggle_silences(self) -> None:
         table = self.query_one("#silences-table", DataTable)
