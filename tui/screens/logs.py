@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from probes.logql import LEVELS, LogRequest, build_query, volume_query
 from probes.textsafe import clean, one_line
@@ -33,6 +33,11 @@ NOT_CONFIGURED = ("Loki not configured. Set [loki] url = \"http://loki:3100\" in
                   "or pass --loki-url URL, or set LOKI_ADDR (with LOKI_USERNAME/LOKI_PASSWORD, "
                   "LOKI_BEARER_TOKEN, LOKI_ORG_ID as needed).")
 FOLLOW_BUFFER = 5000
+# A static key line instead of textual's Footer: the Footer rebuilds a widget per binding on
+# every focus change, about 90 ms of the time to first lines (bench/bench_logs.py).
+KEYS = Text.assemble(*[part for key, what in (
+    ("esc", "back"), ("e", "edit query"), ("/", "text"), ("~", "regex"), ("1-4", "levels"), ("f", "follow"),
+    ("r", "reload"), ("⏎", "expand"), ("↑↓", "move")) for part in ((f" {key} ", "bold"), (what + " ", ""))])
 PROMPTS = {"query": "LogQL query (Enter runs it, Esc cancels)", "text": "Show lines containing (|=)",
            "regex": "Show lines matching regex (|~)"}
 
@@ -63,7 +68,7 @@ class ExpandedLine(ModalScreen):
         with VerticalScroll(id="expanded-body"):
             yield Static(head, id="expanded-head")
             yield Static(Text(pretty(self.entry.line)), id="expanded-line")
-        yield Footer()
+            yield Static(Text("esc/q/enter close", style="dim"), id="expanded-keys")
 
 
 class LogsScreen(Screen):
@@ -104,6 +109,28 @@ class LogsScreen(Screen):
         self._follow_timer = None
         self._polling = False
         self._window = (request.start, request.end if request.end is not None else ctx.clock())
+        self._prefetch = self._start_prefetch()
+
+    def _start_prefetch(self):
+        """Send the first page's request now, while the screen mounts (its CSS, layout and first
+        paint take ~50 ms the first time): the request and the mount overlap."""
+        if self.ctx.loki is None or self.levels != set(LEVELS):
+            return None
+        try:
+            loop = asyncio.get_running_loop()
+            query = self.current_query()
+        except (RuntimeError, ValueError):
+            return None
+        from probes.loki import to_ns
+
+        start, end = self._window
+        task = loop.create_task(self.ctx.loki.query_range(query, to_ns(start), to_ns(end), limit=self.request.limit))
+        return (query, self._window, task)
+
+    def on_unmount(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch[2].cancel()
+        self._stop_follower()
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -115,7 +142,7 @@ class LogsScreen(Screen):
         yield Static(id="logs-message", classes="-hidden")
         yield LogLines(id="logs-lines", with_date=self._window[1] - self._window[0] >= 86400)
         yield Static(id="logs-status")
-        yield Footer()
+        yield Static(KEYS, id="logs-keys")
 
     def on_mount(self) -> None:
         self._render_header()
@@ -226,11 +253,12 @@ class LogsScreen(Screen):
 
     @work(exclusive=True, group="logs-load", exit_on_error=False)
     async def _load(self) -> None:
+        """The lines first (what the person waits for); volume and labels in a side worker."""
         from probes.loki import to_ns
 
         client = self.ctx.loki
         try:
-            if self.level_label is None:
+            if self.level_label is None and self.levels != set(LEVELS):  # needed to build the query
                 got = await client.labels()
                 self.level_label = bool(got.ok and got.value and "level" in got.value)
             try:
@@ -238,24 +266,23 @@ class LogsScreen(Screen):
             except ValueError as exc:
                 self._fail(str(exc))
                 return
-            self._render_header()
-            if self.request.end is None:
+            prefetch, self._prefetch = self._prefetch, None
+            if self.request.end is None and prefetch is None:
                 self._window = (self._window[0], self.ctx.clock())
             start, end = self._window
-            step = self._volume_step(start, end)
-            lines_r, vol_r = await asyncio.gather(
-                client.query_range(query, to_ns(start), to_ns(end), limit=self.request.limit),
-                client.query_range_metric(volume_query(query, step), start, end, step))
+            self._render_header()
+            self._load_side(query, start, end)
+            if prefetch is not None and prefetch[:2] == (query, self._window):
+                lines_r = await prefetch[2]
+            else:
+                if prefetch is not None:
+                    prefetch[2].cancel()
+                lines_r = await client.query_range(query, to_ns(start), to_ns(end), limit=self.request.limit)
             if not lines_r.ok:
                 self._fail(str(lines_r.error))
                 return
             self.error = None
             self.stats = dict(lines_r.stats or {})
-            volume = self.query_one(LogVolume)
-            if vol_r.ok:
-                volume.set_series(vol_r.series, start, end, step)
-            else:
-                volume.set_message(f"log volume: {vol_r.error}")
             lines = self.query_one(LogLines)
             lines.set_entries(lines_r.entries)
             self._show_message(None if lines_r.entries else "No lines in this window for this query. "
@@ -269,6 +296,26 @@ class LogsScreen(Screen):
         finally:
             self._render_header()
             self._mark_loaded()
+
+    @work(exclusive=True, group="logs-side", exit_on_error=False)
+    async def _load_side(self, query: str, start: float, end: float) -> None:
+        """The log volume bars, and whether `level` is an indexed label (for level toggles)."""
+        client = self.ctx.loki
+        step = self._volume_step(start, end)
+        volume = self.query_one(LogVolume)
+        volume.set_message("loading log volume…")
+        need_labels = self.level_label is None
+        vol_r, labels_r = await asyncio.gather(
+            client.query_range_metric(volume_query(query, step), start, end, step),
+            client.labels() if need_labels else asyncio.sleep(0))
+        if need_labels and self.level_label is None:
+            self.level_label = bool(labels_r.ok and labels_r.value and "level" in labels_r.value)
+        if self.error:
+            volume.set_message("")
+        elif vol_r.ok:
+            volume.set_series(vol_r.series, start, end, step)
+        else:
+            volume.set_message(f"log volume: {vol_r.error}")
 
     def _fail(self, message: str) -> None:
         self.error = message
