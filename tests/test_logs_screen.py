@@ -239,3 +239,16 @@ def test_snapshot_120x36(loki, snap_compare):
 
     assert snap_compare(make_app(loki.url, title="alert GatewayHighErrorRate", selector='{job="api-gateway"}'),
                         terminal_size=SIZE, run_before=run_before)
+
+
+async def test_follow_on_a_past_window_slides_it_to_now(loki):
+    later = END + 7200
+    async with make_app(loki.url, clock=later).run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        assert screen.query_one(LogLines).count > 0
+        screen = await press_and_settle(pilot, "f")
+        assert screen._window == (later - (END - START), later) and screen.follower is not None
+        assert screen.query_one(LogLines).count == 0  # the recordings end two hours before "now"
+        assert "following" in str(screen.query_one("#logs-header").render())
+        screen = await press_and_settle(pilot, "f")
+        assert screen.follower is None and "follow off" in str(screen.query_one("#logs-filters").render())

@@ -408,7 +408,12 @@ class LogsScreen(Screen):
         if self.ctx.loki is None:
             return
         self.following = not self.following
-        if self.following:
+        start, end = self._window
+        now = self.ctx.clock()
+        if self.following and end < now - 5:  # a past window: slide it to now, then follow
+            self._window = (now - (end - start), now)
+            self.action_reload()  # starts the follower once the new page is in
+        elif self.following:
             lines = self.query_one(LogLines)
             self._start_follower([lines.entry_at(i) for i in range(lines.count - 1, -1, -1)])
         else:
