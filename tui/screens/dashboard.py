@@ -286,8 +286,8 @@ class DashboardScreen(Screen):
             self.set_class(False, "-down")
             systems = ", ".join(self.meta.systems) if self.meta else "detecting systems…"
             if ctx.banner:
-                second.append(clean(ctx.banner, 120) + " | ", style="bold")
-            second.append(clean(systems, 600), style="dim")
+                second.append(clean(ctx.banner, None, newlines="space") + " | ", style="bold")
+            second.append(clean(systems, None, newlines="space"), style="dim")
         self.query_one("#header", Static).update(Text.assemble(top, "\n", second))
 
     # ---- actions ----------------------------------------------------------------------------
