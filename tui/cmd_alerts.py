@@ -24,6 +24,8 @@ JSON (--format json), one object:
   status, exit_code, summary       overall result (see exit codes)
   generated_at                     RFC 3339 UTC
   sources.prometheus|alertmanager  {url, used, ok, error}
+  errors     {source: one-line message}; sources: prometheus, alertmanager,
+             rules, silences (the last two when only that call failed)
   alerts[]   {name, state (firing|pending), severity, labels, annotations,
               active_since (RFC 3339 or null), value (number or null),
               am_state (active|suppressed|unprocessed|"not in Alertmanager"|null),
@@ -124,7 +126,8 @@ def alerts_cmd(ctx, fmt, states, show_silences):
     """List firing and pending alerts: Prometheus' evaluation and Alertmanager's routing in one view.
 
     Each line: state, severity, name, age, summary, labels, Alertmanager state and silence ids.
-    Prometheus is asked when configured (or when nothing is); Alertmanager when configured.
+    Prometheus is asked when configured (or when nothing is); Alertmanager when configured
+    or when --silences asks for it (default http://127.0.0.1:9093).
 
     \b
     Subcommands (amtool style):
@@ -136,7 +139,7 @@ def alerts_cmd(ctx, fmt, states, show_silences):
     from probes.redact import scrub
 
     cfg, timeout, _ = _settings(ctx)
-    use_am = cfg.configured("alertmanager")
+    use_am = cfg.configured("alertmanager") or show_silences
     use_prom = cfg.configured("prometheus") or not use_am
     view = asyncio.run(_fetch(cfg, timeout, use_prom, use_am))
     from probes.alerts import view_status
