@@ -54,9 +54,10 @@ ERROR_ALERTS = {"api-gateway": "GatewayHighErrorRate", "tinycode": "TinyLlamaHig
 # Cloud models without a price in the synthetic routes: public list prices, USD per 1M tokens.
 LIST_PRICES = {"gpt-4": (30.0, 60.0)}
 GPU_PRESSURE = {
-    "gpu0.fb_used": 80_600, "gpu0.fb_free": 400, "gpu0.util": 100, "gpu0.mem_copy_util": 94, "gpu0.temp": 84,
+    # used + free + reserved = 81559 MiB exactly (reserved pinned: vary=True would wobble it)
+    "gpu0.fb_used": 80_600, "gpu0.fb_free": 400, "gpu0.fb_reserved": 559, "gpu0.util": 100, "gpu0.mem_copy_util": 94, "gpu0.temp": 84,
     "gpu0.mem_temp": 91, "gpu0.power": 694.0,
-    "gpu1.fb_used": 79_000, "gpu1.fb_free": 2_000, "gpu1.util": 97, "gpu1.mem_copy_util": 88, "gpu1.temp": 81,
+    "gpu1.fb_used": 79_000, "gpu1.fb_free": 2_000, "gpu1.fb_reserved": 559, "gpu1.util": 97, "gpu1.mem_copy_util": 88, "gpu1.temp": 81,
     "gpu1.mem_temp": 86, "gpu1.power": 655.0,
 }
 VLLM_PRESSURE = {"kv_cache_usage_perc": 0.97, "num_requests_running": 48, "num_requests_waiting": 37}

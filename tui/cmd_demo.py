@@ -59,7 +59,7 @@ def demo_cmd(stack_spec: str, incident: bool, with_prometheus: bool | None, seed
         if phase["now"] == "starting":
             raise _Interrupted()
         if phase["now"] == "ui":
-            raise SystemExit(EXIT_OK)  # unwinds the app; the finally below stops the demo
+            _quit_running_app()  # the app exits normally; the finally below stops the demo
 
     previous = {s: signal.getsignal(s) for s in _SIGNALS}
     for s in _SIGNALS:
@@ -96,6 +96,39 @@ def demo_cmd(stack_spec: str, incident: bool, with_prometheus: bool | None, seed
                 pass
 
 
+def _quit_running_app() -> None:
+    """From a signal handler while the dashboard runs: ask the Textual app to exit at the next
+    turn of its event loop, as the `q` key does (terminal restored, clients closed).
+
+    Raising SystemExit in the handler instead would interrupt whatever coroutine was running and
+    can leave a traceback and a raw-mode terminal behind. The app is found through the loop's
+    tasks (run_dashboard owns it); if none is found, SystemExit is raised from a loop callback,
+    between two coroutine steps.
+    """
+    import asyncio
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        raise SystemExit(EXIT_OK) from None
+
+    def quit_app() -> None:
+        from textual.app import App
+
+        for task in asyncio.all_tasks(loop):
+            coro: Any = task.get_coro()
+            while coro is not None:
+                frame = getattr(coro, "cr_frame", None)
+                owner = frame.f_locals.get("self") if frame is not None else None
+                if isinstance(owner, App):
+                    owner.exit(EXIT_OK)
+                    return
+                coro = getattr(coro, "cr_await", None)
+        raise SystemExit(EXIT_OK)
+
+    loop.call_soon_threadsafe(quit_app)
+
+
 def _print_ready(demo: Any, theme: str) -> None:
     click.echo(demo.banner())
     for name, url in demo.urls().items():
@@ -105,32 +138,35 @@ def _print_ready(demo: Any, theme: str) -> None:
     sys.stdout.flush()
 
 
-def direct_scrape_client(demo: Any) -> Any:
-    """The dashboard's data source without Prometheus: probes.scrape.ScrapeClient, None until it exists."""
-    try:
-        from probes.scrape import ScrapeClient
-    except ImportError:
-        return None
-    from probes.demo import SCRAPE_INTERVAL_S
+def direct_scrape_client(demo: Any, config: Any) -> Any:
+    """The dashboard's data source without Prometheus: our own scrapes of every /metrics (the
+    dashboard starts it; AppContext.aclose stops it).
 
-    return ScrapeClient(targets=demo.scrape_targets(), interval=float(SCRAPE_INTERVAL_S), retention=3600.0,
-                        timeout=2.0)
+    start() also waits (at most 5 s) for the first scrape round: the dashboard detects systems
+    right after start() and only re-detects a minute later, so an empty first store would leave
+    every panel at "not exported" for that minute.
+    """
+    from probes.scrape import ScrapeClient
+
+    class DemoScrapeClient(ScrapeClient):
+        async def start(self) -> None:
+            await super().start()
+            await self.wait_ready(timeout=5.0)
+
+    return DemoScrapeClient(demo.scrape_targets(), interval=config.dashboard.refresh,
+                            retention=config.dashboard.range, timeout=2.0)
 
 
-def _run_ui(demo: Any, theme: str, ascii_: bool) -> int:
-    try:
-        from tui.app import run_dashboard
-    except ImportError as exc:
-        click.echo(f"llmwatch demo: the dashboard is not available ({exc}); use --no-ui", err=True)
-        return EXIT_UNKNOWN
+def build_context(demo: Any, theme: str = "dark", ascii_: bool = False) -> Any:
+    """The AppContext of a started demo: its config, clients for what it runs, its banner."""
     from probes.alertmanager import AlertmanagerClient
     from probes.loki import LokiClient
     from probes.prometheus import PrometheusClient
     from tui.appctx import AppContext
 
     config = demo.config(theme)
-    prometheus = direct_scrape_client(demo) if demo.scrape_mode else PrometheusClient(config.prometheus)
-    ctx = AppContext(
+    prometheus = direct_scrape_client(demo, config) if demo.scrape_mode else PrometheusClient(config.prometheus)
+    return AppContext(
         config,
         prometheus=prometheus,
         alertmanager=AlertmanagerClient(config.alertmanager) if demo.alertmanager else None,
@@ -140,4 +176,12 @@ def _run_ui(demo: Any, theme: str, ascii_: bool) -> int:
         banner=demo.banner(),
         extras={"demo": demo, "status_line": demo.status_line},
     )
-    return int(run_dashboard(ctx) or 0)
+
+
+def _run_ui(demo: Any, theme: str, ascii_: bool) -> int:
+    try:
+        from tui.app import run_dashboard
+    except ImportError as exc:
+        click.echo(f"llmwatch demo: the dashboard is not available ({exc}); use --no-ui", err=True)
+        return EXIT_UNKNOWN
+    return int(run_dashboard(build_context(demo, theme, ascii_)) or 0)
