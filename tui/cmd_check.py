@@ -47,8 +47,36 @@ def options_from(timeout, urls, only, skip, ignore_alerts):
                         ignore_alerts=patterns)
 
 
-async def run_once(cfg, opts):
-    """Build the clients, run every check under the deadline, close the clients."""
+def scrape_targets(values) -> list[tuple[str, str]]:
+    from probes.scrape import ScrapeArgError, parse_scrape_arg
+
+    try:
+        return [parse_scrape_arg(v) for v in values]
+    except ScrapeArgError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+async def scrape_twice(targets, wait: float, deadline: float):
+    """A ScrapeClient holding two scrapes `wait` apart (rate() needs two samples)."""
+    import time
+
+    from probes.scrape import ScrapeClient
+
+    client = ScrapeClient(targets, interval=wait, retention=max(600.0, 4 * wait), timeout=min(deadline, 10.0))
+    began = time.monotonic()
+    await client.scrape_once()
+    await asyncio.sleep(max(0.0, wait - (time.monotonic() - began)))
+    await client.scrape_once()
+    return client
+
+
+async def run_once(cfg, opts, scrape=(), scrape_wait: float = 10.0):
+    """Build the clients, run every check under the deadline, close the clients.
+
+    With `scrape` targets, a direct-scrape client stands in for Prometheus: [slo] windows become
+    the span between the two scrapes (plus 1 s so both samples are inside it)."""
+    from dataclasses import replace
+
     from probes.alertmanager import AlertmanagerClient
     from probes.check_plan import build_plan
     from probes.checks import run_planned
@@ -56,9 +84,14 @@ async def run_once(cfg, opts):
 
     from probes.health import ClientPool
 
-    use_prom = cfg.configured("prometheus") or bool(cfg.rules) or cfg.configured("slo")
-    prom = PrometheusClient(cfg.prometheus) if use_prom else None
-    am = AlertmanagerClient(cfg.alertmanager) if (use_prom and cfg.configured("alertmanager")) else None
+    if scrape:
+        prom = await scrape_twice(list(scrape), scrape_wait, opts.deadline_s)
+        cfg = replace(cfg, slo=replace(cfg.slo, window=scrape_wait + 1.0))
+        am = None
+    else:
+        use_prom = cfg.configured("prometheus") or bool(cfg.rules) or cfg.configured("slo")
+        prom = PrometheusClient(cfg.prometheus) if use_prom else None
+        am = AlertmanagerClient(cfg.alertmanager) if (use_prom and cfg.configured("alertmanager")) else None
     pool = ClientPool()
     try:
         return await run_planned(build_plan(cfg, opts, prom, am, pool), opts.deadline_s, selection=opts.selection)
@@ -83,18 +116,36 @@ def wants_color(stream) -> bool:
 @click.option("--output", "output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to FILE atomically (e.g. for node_exporter's textfile collector).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when everything is OK (for cron).")
+@click.option("--scrape", "scrape", multiple=True, metavar="[JOB=]URL",
+              help="No Prometheus: scrape this /metrics URL directly (repeatable; job defaults to host:port). "
+                   "[slo] and [[rules]] are computed from the scrapes (PromQL llmwatch cannot evaluate itself is "
+                   "UNKNOWN 'needs Prometheus'), targets are checked from the scrapes, alerts are skipped "
+                   "(nothing evaluates alerting rules).")
+@click.option("--scrape-wait", "scrape_wait", default="10s", show_default=True, callback=_duration,
+              help="With --scrape: time between the two scrapes. Rates need two samples, so the [slo] window "
+                   "becomes this span; --timeout counts after the second scrape.")
 @click.pass_context
-def check_cmd(ctx, timeout, urls, only, skip, ignore_alerts, fmt, output, quiet):
+def check_cmd(ctx, timeout, urls, only, skip, ignore_alerts, fmt, output, quiet, scrape, scrape_wait):
     """Run every configured check once and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 
     Health endpoints ([[services]] and --url), PromQL rules ([[rules]]) with Nagios ranges,
     Prometheus targets that are down, and firing alerts (silenced ones do not fail).
+
+    Without Prometheus, --scrape URL reads /metrics directly: two scrapes --scrape-wait apart,
+    then the same [slo], [[rules]] and target checks on what was scraped.
     """
     from tui.report import render, write_atomic
 
     cfg = load(ctx)
     opts = options_from(timeout, urls, only, skip, ignore_alerts)
-    run = asyncio.run(run_once(cfg, opts))
+    targets = scrape_targets(scrape)
+    if targets:
+        from dataclasses import replace
+
+        opts = replace(opts, include_alerts=False)
+        if fmt == "text" and not quiet:
+            click.echo("note: direct scrape: alerts skipped (they need Prometheus)", err=True)
+    run = asyncio.run(run_once(cfg, opts, targets, scrape_wait))
     text = render(run, fmt, color=(fmt == "text" and output is None and wants_color(sys.stdout)))
     from probes.redact import scrub
 
