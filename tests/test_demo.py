@@ -218,7 +218,7 @@ def _alert_state(prom_url: str, name: str) -> str | None:
 
 
 @pytest.mark.integration
-def test_demo_with_prometheus_incident_alert_fires_and_sigterm_cleans_up():
+def test_demo_with_prometheus_incident_alert_fires_and_sigint_cleans_up():
     require_binary("prometheus")
     require_binary("prometheus-alertmanager")
     demo = DemoProcess("--incident", "--seed", "7")
@@ -258,7 +258,7 @@ def test_demo_with_prometheus_incident_alert_fires_and_sigterm_cleans_up():
         assert any("error spike on api-gateway" in line for line in demo.lines), demo.lines[-5:]
         print(f"\n{alert}: pending {pending_at:.1f}s, firing {firing_at:.1f}s after ready")
 
-        code, err = demo.stop(signal.SIGTERM)
+        code, err = demo.stop(signal.SIGINT)  # Ctrl-C
         assert code == 0 and "Traceback" not in err, err
         _assert_all_released(children, urls)
     finally:
@@ -266,7 +266,7 @@ def test_demo_with_prometheus_incident_alert_fires_and_sigterm_cleans_up():
 
 
 @pytest.mark.integration
-def test_demo_no_prometheus_and_sigint_cleans_up():
+def test_demo_no_prometheus_and_sigterm_cleans_up():
     demo = DemoProcess("--no-prometheus", "--stack", "seeds")
     try:
         demo.read_until("# ready", timeout=20)
@@ -281,7 +281,7 @@ def test_demo_no_prometheus_and_sigint_cleans_up():
                        timeout=10, message="jobs with logs")
         assert set(got) <= set(STACKS["seeds"])
         assert _children(demo.proc.pid) == []
-        code, err = demo.stop(signal.SIGINT)
+        code, err = demo.stop(signal.SIGTERM)
         assert code == 0 and "--no-prometheus: scraping the services directly" in err and "Traceback" not in err
         _assert_all_released([], urls)
     finally:
