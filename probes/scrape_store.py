@@ -15,8 +15,8 @@ SERIES_OVERHEAD bytes for the series itself (label dict and strings, measured by
 bench/bench_scrape.py). At most `max_series` series are kept (new ones beyond it are dropped and
 counted, with a warning); points older than `retention` are dropped after every scrape. So the
 bound is about max_series x (SERIES_OVERHEAD + 16 x retention / interval): with the defaults
-(5000 series, 1 h at 5 s) 5000 x (1.0 kB + 11.5 kB) = ~62 MB; a typical vLLM page is ~600
-series, ~7.5 MB.
+(5000 series, 1 h at 5 s) 5000 x (1.7 kB + 11.5 kB) = ~66 MB; a typical vLLM page is ~600
+series, ~8 MB (bench/bench_scrape.py measured 12.9 KiB per series at 720 points).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from probes.exposition import SeriesError, parse_series
 __all__ = ["Store", "SeriesBuf", "DEFAULT_MAX_SERIES", "SERIES_OVERHEAD", "LOOKBACK_MS"]
 
 DEFAULT_MAX_SERIES = 5000
-SERIES_OVERHEAD = 1000     # bytes per series beyond its points (bench/bench_scrape.py measures it)
+SERIES_OVERHEAD = 1700     # bytes per series beyond 16 B/point, incl. array slack (bench/bench_scrape.py)
 LOOKBACK_MS = 300_000      # Prometheus' default --query.lookback-delta (5 m)
 SYNTHETIC = ("up", "scrape_duration_seconds", "scrape_samples_scraped")
 
