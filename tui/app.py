@@ -105,7 +105,7 @@ class LlmwatchApp(App):
 
         job = labels.get("job", "")
         if "|" in job:  # a panel covering several jobs
-            request = LogRequest('{job=~"%s"}' % quote(job), start, end, title)
+            request = LogRequest("{job=~%s}" % quote(job), start, end, title)
         else:
             request = request_for_labels(labels, start, end, title, self.ctx.config.services)
         self.open_logs(request)

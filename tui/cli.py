@@ -60,10 +60,10 @@ class LazyDefaultGroup(click.Group):
     def resolve_command(self, ctx, args):
         if args and args[0] in COMMANDS:
             return super().resolve_command(ctx, args)
-        if DEFAULT_COMMAND in COMMANDS:
-            return super().resolve_command(ctx, [DEFAULT_COMMAND, *args])
         if args and not args[0].startswith("-"):
             raise click.UsageError(f"no such command {args[0]!r} (see llmwatch --help)")
+        if DEFAULT_COMMAND in COMMANDS:
+            return super().resolve_command(ctx, [DEFAULT_COMMAND, *args])
         click.echo(ctx.get_help())
         ctx.exit(0)
 
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.UsageError as exc:
         message = exc.format_message()
         if "--help" not in message:
-            where = f"llmwatch {exc.ctx.info_name}" if exc.ctx and exc.ctx.parent else "llmwatch"
+            where = exc.ctx.command_path if exc.ctx and exc.ctx.parent else "llmwatch"
             message += f" (see {where} --help)"
         _fail(message)
     except ConfigError as exc:
