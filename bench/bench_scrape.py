@@ -4,7 +4,9 @@ Why: in direct-scrape mode llmwatch is its own Prometheus, in Python. Three numb
 that is viable on a small box:
   1. parse a 10,000-sample page (target < 50 ms; a big vLLM page is ~1,500 lines);
   2. memory per kept series at the default retention (1 h at 5 s = 720 points), measured with
-     tracemalloc, next to the bound probes/scrape_store.py states (16 B/point + SERIES_OVERHEAD);
+     tracemalloc, next to the bound probes/scrape_store.py states (16 B/point + SERIES_OVERHEAD),
+     and a dashboard range query (1 h at 15 s) over that store, with the longest slice the
+     event loop is blocked for;
   3. latency of one round of every signal of the five seed systems (tinycode, dev-pynode,
      hybrid-ai-stack, ai-forge, code-llm-api) over the real synthetic stack, scraped directly.
 
@@ -28,7 +30,8 @@ from probes.config import Config, Price, Routing  # noqa: E402
 from probes.detect import detect  # noqa: E402
 from probes.exposition import parse  # noqa: E402
 from probes.profiles import builtin_profiles  # noqa: E402
-from probes.scrape import ScrapeClient  # noqa: E402
+from probes.promql_eval import RangeEval  # noqa: E402
+from probes.scrape import RANGE_SLICE_S, ScrapeClient  # noqa: E402
 from probes.scrape_store import SERIES_OVERHEAD, Store  # noqa: E402
 from probes.signals import evaluate, plan  # noqa: E402
 from probes.synthetic import Stack  # noqa: E402
@@ -93,6 +96,20 @@ def bench_memory(series: int = 2000, points: int = 720) -> None:
     print(f"memory: {stats['series']} series x {points} points: {used / 1048576:.1f} MiB traced, "
           f"{per / 1024:.1f} KiB per series ({overhead:.0f} B beyond 16 B/point; stated SERIES_OVERHEAD "
           f"{SERIES_OVERHEAD} B); stats() estimate {stats['bytes'] / 1048576:.1f} MiB")
+    end = 1_700_000_000_000 + (points - 1) * 5000
+    for what, sel in (("one model, 12 buckets", '{engine="1"}'), ("every model, ~1,800 buckets", "")):
+        q = f"histogram_quantile(0.95, sum by (le, model_name) (rate(vllm:e2e_request_latency_seconds_bucket{sel}[1m])))"
+        job = RangeEval(st, q, end - 3_600_000, end, 15_000)
+        slices = []
+        while True:
+            t0 = time.perf_counter()
+            done = job.run(RANGE_SLICE_S)
+            slices.append(time.perf_counter() - t0)
+            if done:
+                break
+        assert job.result().ok
+        print(f"range query 1 h at 15 s, p95 of {what}: {sum(slices) * 1000:.0f} ms CPU in {len(slices)} slices, "
+              f"longest event-loop block {max(slices) * 1000:.1f} ms")
 
 
 async def bench_signals(rounds: int, window: float) -> None:

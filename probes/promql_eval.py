@@ -22,7 +22,7 @@ from probes.promql_parse import COMPARISONS, SET_OPS, Agg, Binary, Call, MatrixS
 from probes.promtypes import ApiError, QueryResult, Sample, Series
 from probes.scrape_store import LOOKBACK_MS, Store
 
-__all__ = ["Evaluator", "instant_query", "range_query", "MAX_POINTS", "SUPPORTED_FUNCTIONS"]
+__all__ = ["Evaluator", "RangeEval", "instant_query", "range_query", "MAX_POINTS", "SUPPORTED_FUNCTIONS"]
 
 MAX_POINTS = 11_000  # Prometheus refuses range queries with more points per series
 NEEDS_PROMETHEUS = "not supported in direct-scrape mode (needs Prometheus)"
@@ -46,6 +46,16 @@ class Evaluator:
         self.lookback = lookback_ms
         self._selected: dict[Selector, list] = {}
         self.longest_range_ms = 0
+        # Range queries evaluate the same series at every step: label work is memoised per
+        # label-dict identity (store dicts and their name-less copies live as long as this).
+        self._noname: dict[int, tuple[dict, dict]] = {}
+        self._groups: dict[Agg, dict[int, tuple[dict, tuple, dict]]] = {}
+
+    def noname(self, labels: dict) -> dict:
+        hit = self._noname.get(id(labels))
+        if hit is None:
+            hit = self._noname[id(labels)] = (labels, drop_name(labels))
+        return hit[1]
 
     def select(self, sel: Selector) -> list:
         got = self._selected.get(sel)
@@ -208,18 +218,23 @@ class Evaluator:
         param = self.eval(node.param, t) if node.param is not None else None
         groups: dict[tuple, tuple[dict, list]] = {}
         grouping = node.grouping
+        memo = self._groups.get(node)
+        if memo is None:
+            memo = self._groups[node] = {}
         for lab, v in vec:
-            if node.without:
-                res = {k: x for k, x in lab.items() if k not in grouping and k != "__name__"}
-                key = label_key(res)
-            else:
-                key = tuple(lab.get(k, "") for k in grouping)
-                res = None
+            hit = memo.get(id(lab))
+            if hit is None:
+                if node.without:
+                    res = {k: x for k, x in lab.items() if k not in grouping and k != "__name__"}
+                    key = label_key(res)
+                else:
+                    key = tuple(lab.get(k, "") for k in grouping)
+                    res = {k: x for k, x in zip(grouping, key) if x}
+                hit = memo[id(lab)] = (lab, key, res)
+            key = hit[1]
             g = groups.get(key)
             if g is None:
-                if res is None:
-                    res = {k: x for k, x in zip(grouping, key) if x}
-                g = groups[key] = (res, [])
+                g = groups[key] = (hit[2], [])
             g[1].append((lab, v))
         op = node.op
         out = []
@@ -273,7 +288,7 @@ class Evaluator:
                 else:
                     v = over_time(f, vals)
                 if v is not None:
-                    out.append((drop_name(lab), v))
+                    out.append((self.noname(lab), v))
             return out
         if f == "time":
             return t / 1000
@@ -353,35 +368,68 @@ def instant_query(store: Store, query: str, t_ms: int) -> QueryResult:
                        elapsed_s=elapsed, warnings=warn)
 
 
+class RangeEval:
+    """One range query, evaluated a few steps at a time so an event loop can breathe between
+    slices (ScrapeClient.query_range yields every RANGE_SLICE_S): a 1 h histogram panel over
+    hundreds of bucket series is ~10^5 rate() computations in Python (bench/bench_scrape.py)."""
+
+    def __init__(self, store: Store, query: str, start_ms: int, end_ms: int, step_ms: int):
+        self.store, self.query = store, query
+        self.t0 = time.perf_counter()
+        self.error: Exception | None = None
+        self.rows: dict[tuple, tuple[dict, list]] = {}
+        self.t, self.end, self.step = start_ms, end_ms, step_ms
+        try:
+            if step_ms <= 0:
+                raise PromQLError("zero or negative query resolution step widths are not accepted")
+            if end_ms < start_ms:
+                raise PromQLError("end timestamp must not be before start time")
+            if (end_ms - start_ms) // step_ms > MAX_POINTS:
+                raise PromQLError("exceeded maximum resolution of 11,000 points per timeseries. "
+                                  "Try decreasing the query resolution (?step=XX)")
+            self.node = parse(query)
+        except PromQLError as exc:
+            self.error = exc
+        self.ev = Evaluator(store)
+
+    @property
+    def done(self) -> bool:
+        return self.error is not None or self.t > self.end
+
+    def run(self, seconds: float = math.inf) -> bool:
+        """Evaluate steps for about `seconds` (at least one); True when finished."""
+        rows, ev = self.rows, self.ev
+        until = time.perf_counter() + seconds
+        try:
+            while not self.done:
+                t = self.t
+                val = ev.eval(self.node, t)
+                if isinstance(val, float):
+                    val = [({}, val)]
+                elif isinstance(val, (Matrix, str)):
+                    raise PromQLError("invalid expression type for range query, must be Scalar or instant Vector")
+                for lab, v in val:
+                    k = label_key(lab)
+                    row = rows.get(k)
+                    if row is None:
+                        row = rows[k] = (dict(lab), [])
+                    row[1].append((t / 1000, v))
+                self.t += self.step
+                if time.perf_counter() >= until:
+                    break
+        except (PromQLError, RecursionError) as exc:
+            self.error = exc
+        return self.done
+
+    def result(self) -> QueryResult:
+        if self.error is not None:
+            return _error(self.query, self.error, time.perf_counter() - self.t0)
+        series = tuple(Series(lab, tuple(pts)) for _, (lab, pts) in sorted(self.rows.items()))
+        return QueryResult(self.query, True, "matrix", series=series, elapsed_s=time.perf_counter() - self.t0,
+                           warnings=_warnings(self.ev, self.store.retention_ms))
+
+
 def range_query(store: Store, query: str, start_ms: int, end_ms: int, step_ms: int) -> QueryResult:
-    t0 = time.perf_counter()
-    try:
-        if step_ms <= 0:
-            raise PromQLError("zero or negative query resolution step widths are not accepted")
-        if end_ms < start_ms:
-            raise PromQLError("end timestamp must not be before start time")
-        if (end_ms - start_ms) // step_ms > MAX_POINTS:
-            raise PromQLError("exceeded maximum resolution of 11,000 points per timeseries. "
-                              "Try decreasing the query resolution (?step=XX)")
-        node = parse(query)
-        ev = Evaluator(store)
-        rows: dict[tuple, tuple[dict, list]] = {}
-        t = start_ms
-        while t <= end_ms:
-            val = ev.eval(node, t)
-            if isinstance(val, float):
-                val = [({}, val)]
-            elif isinstance(val, (Matrix, str)):
-                raise PromQLError("invalid expression type for range query, must be Scalar or instant Vector")
-            for lab, v in val:
-                k = label_key(lab)
-                row = rows.get(k)
-                if row is None:
-                    row = rows[k] = (dict(lab), [])
-                row[1].append((t / 1000, v))
-            t += step_ms
-    except (PromQLError, RecursionError) as exc:
-        return _error(query, exc, time.perf_counter() - t0)
-    warn = _warnings(ev, store.retention_ms)
-    series = tuple(Series(lab, tuple(pts)) for _, (lab, pts) in sorted(rows.items()))
-    return QueryResult(query, True, "matrix", series=series, elapsed_s=time.perf_counter() - t0, warnings=warn)
+    job = RangeEval(store, query, start_ms, end_ms, step_ms)
+    job.run()
+    return job.result()

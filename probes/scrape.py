@@ -33,7 +33,7 @@ from probes.apibase import one_line
 from probes.exposition import ACCEPT, parse
 from probes.http import DEFAULT_MAX_BYTES, ClientOptions, FetchError, fetch, make_client
 from probes.promql import duration
-from probes.promql_eval import instant_query, range_query
+from probes.promql_eval import RangeEval, instant_query
 from probes.promtypes import ApiError, ApiResult, QueryResult, Target
 from probes.redact import display_url
 from probes.scrape_store import DEFAULT_MAX_SERIES, Store
@@ -41,6 +41,7 @@ from probes.scrape_store import DEFAULT_MAX_SERIES, Store
 __all__ = ["ScrapeClient", "parse_scrape_arg", "ScrapeArgError", "NEEDS_PROMETHEUS"]
 
 NEEDS_PROMETHEUS = "needs_prometheus"
+RANGE_SLICE_S = 0.01  # range-query evaluation time between two yields to the event loop
 _JOB_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:")
 
 
@@ -230,7 +231,10 @@ class ScrapeClient:
 
     async def query_range(self, promql: str, start: float, end: float, step: float,
                           timeout: float | None = None) -> QueryResult:
-        return range_query(self.store, promql, round(start * 1000), round(end * 1000), round(step * 1000))
+        job = RangeEval(self.store, promql, round(start * 1000), round(end * 1000), round(step * 1000))
+        while not job.run(RANGE_SLICE_S):
+            await asyncio.sleep(0)  # let the UI and the scrape loop run between slices
+        return job.result()
 
     async def targets(self) -> ApiResult[list[Target]]:
         out = [Target(labels={"job": t.job, "instance": t.instance}, scrape_url=t.url, health=t.health,
