@@ -30,7 +30,7 @@ from probes.config import Config, Price, Routing  # noqa: E402
 from probes.detect import detect  # noqa: E402
 from probes.exposition import parse  # noqa: E402
 from probes.profiles import builtin_profiles  # noqa: E402
-from probes.promql_eval import RangeEval  # noqa: E402
+from probes.promql_query import RangeEval  # noqa: E402
 from probes.scrape import RANGE_SLICE_S, ScrapeClient  # noqa: E402
 from probes.scrape_store import SERIES_OVERHEAD, Store  # noqa: E402
 from probes.signals import evaluate, plan  # noqa: E402

@@ -33,7 +33,7 @@ from probes.apibase import one_line
 from probes.exposition import ACCEPT, parse
 from probes.http import DEFAULT_MAX_BYTES, ClientOptions, FetchError, fetch, make_client
 from probes.promql import duration
-from probes.promql_eval import RangeEval, instant_query
+from probes.promql_query import RangeEval, instant_query
 from probes.promtypes import ApiError, ApiResult, QueryResult, Target
 from probes.redact import display_url
 from probes.scrape_store import DEFAULT_MAX_SERIES, Store

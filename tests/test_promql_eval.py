@@ -15,7 +15,7 @@ import pytest
 from probes.config import Config, Price, Routing
 from probes.detect import Detected, detection_query
 from probes.profiles import builtin_profiles
-from probes.promql_eval import instant_query, range_query
+from probes.promql_query import instant_query, range_query
 from probes.promql_funcs import bucket_quantile
 from probes.scrape_store import Store
 from probes.signals import plan
