@@ -267,6 +267,10 @@ class Evaluator:
         f, args = node.func, node.args
         if f not in SUPPORTED_FUNCTIONS:
             raise Unsupported(f"function {f}() is {NEEDS_PROMETHEUS}")
+        lo, hi = _ARITY.get(f, (1, 1))
+        if not lo <= len(args) <= hi:
+            want = str(lo) if lo == hi else f"{lo} to {hi}"
+            raise PromQLError(f"expected {want} argument(s) in call to {f!r}, got {len(args)}")
         if f in _RANGE_FUNCS or f in ("irate", "idelta") or f in OVER_TIME or f == "quantile_over_time":
             arg = args[-1] if args else None
             if not isinstance(arg, MatrixSel):
@@ -317,6 +321,10 @@ class Evaluator:
             return [(drop_name(lab), max(lo, min(hi, v)) if not math.isnan(v) else v) for lab, v in vec]
         fn = MATH[f]
         return [(drop_name(lab), fn(v, *rest)) for lab, v in vec]
+
+
+_ARITY = {"time": (0, 0), "histogram_quantile": (2, 2), "quantile_over_time": (2, 2), "label_replace": (5, 5),
+          "clamp": (3, 3), "clamp_min": (2, 2), "clamp_max": (2, 2), "round": (1, 2)}
 
 
 def _signature(on: bool, names: tuple[str, ...]):

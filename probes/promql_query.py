@@ -23,7 +23,9 @@ MAX_POINTS = 11_000  # Prometheus refuses range queries with more points per ser
 
 def _error(query: str, exc: Exception, elapsed: float) -> QueryResult:
     msg = str(exc)
-    if isinstance(exc, PromQLError) and not isinstance(exc, Unsupported):
+    if not isinstance(exc, PromQLError):  # a shape the checks above missed: still one line, no traceback
+        msg = f"cannot evaluate this expression ({type(exc).__name__}: {msg})"
+    if not isinstance(exc, Unsupported):
         msg = f"bad_data: {msg}"
     return QueryResult(query=query, ok=False, error=ApiError("bad_data", f"direct scrape: {msg}", 400),
                        elapsed_s=elapsed)
@@ -42,7 +44,7 @@ def instant_query(store: Store, query: str, t_ms: int) -> QueryResult:
         node = parse(query)
         ev = Evaluator(store)
         val = ev.eval(node, t_ms)
-    except (PromQLError, RecursionError) as exc:
+    except (PromQLError, RecursionError, TypeError, IndexError, ArithmeticError) as exc:
         return _error(query, exc, time.perf_counter() - start)
     warn = _warnings(ev, store.retention_ms)
     ts = t_ms / 1000
@@ -107,7 +109,7 @@ class RangeEval:
                 self.t += self.step
                 if time.perf_counter() >= until:
                     break
-        except (PromQLError, RecursionError) as exc:
+        except (PromQLError, RecursionError, TypeError, IndexError, ArithmeticError) as exc:
             self.error = exc
         return self.done
 

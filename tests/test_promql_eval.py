@@ -265,6 +265,14 @@ def test_range_query_evaluates_each_step():
     ('{job=""}', "non-empty matcher"),
     ('c{a=~"("}', "regular expression"),
     ("c == 1 == 2 +", "bad_data"),
+    ("clamp_min(c)", "argument"),
+    ("scalar()", "argument"),
+    ('label_replace(c, "a")', "argument"),
+    ("abs(c, 1)", "argument"),
+    ('sum("x")', "bad_data"),
+    ("1 < 2", "BOOL"),
+    ("c and 1", "set operator"),
+    ("rate(c)", "range vector"),
 ])
 def test_outside_the_subset_or_invalid_is_a_one_line_bad_data_error(query, words):
     res = instant_query(store_with({"c": [(0, 1)]}), query, T0)
@@ -293,3 +301,13 @@ def test_every_profile_query_is_in_the_subset():
     for q in sorted(queries):
         res = instant_query(st, q, T0)
         assert res.ok, f"{q}\n{res.error}"
+
+
+def test_truncated_and_mangled_queries_never_raise():
+    st = store_with({'c{a="1"}': [(0, 1), (10, 2)]})
+    base = ('histogram_quantile(0.95, sum by (le) (rate(c{a=~"1|2"}[30s]))) / scalar(sum(c)) '
+            'or label_replace(vector(1), "x", "$1", "a", "(.*)") * on (a) group_left () c offset 5s')
+    for i in range(len(base)):
+        for q in (base[:i], base[i:], base[:i] + ")" + base[i:], base[:i] + '"' + base[i:]):
+            res = instant_query(st, q, T0 + 10_000)
+            assert res.ok or (res.error and res.error.kind == "bad_data" and "\n" not in res.error.message)
