@@ -140,8 +140,13 @@ async def load_instant(client, meta: Meta, config: Config, timeout: float, at: f
         targets_error=targets_error)
 
 
+NEEDS_PROMETHEUS = "needs Prometheus"
+
+
 def _count_stat(key: str, title: str, n: int | None, error: str, detail: str) -> Stat:
     if n is None:
+        if NEEDS_PROMETHEUS in error:  # direct-scrape mode: a known gap, not a failure
+            return Stat(key, title, "count", None, "needs_prometheus", "n/a", "none", NEEDS_PROMETHEUS)
         return Stat(key, title, "count", None, "error", "error", "none", error)
     return Stat(key, title, "count", n, "ok", str(n), level_for(n, DEFAULT_THRESHOLDS.get(key)), detail)
 

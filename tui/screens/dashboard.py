@@ -148,7 +148,7 @@ class DashboardScreen(Screen):
 
         specs: list[tuple[str, Any, Any, asyncio.Event | None]] = []
         if ctx.prometheus is not None:
-            specs += [("meta", meta, lambda: META_EVERY if self.meta else self.refresh_s, None),
+            specs += [("meta", meta, lambda: META_EVERY if self.meta and self.meta.systems else self.refresh_s, None),
                       ("instant", instant, every, self.meta_ready),
                       ("range", ranges, lambda: max(self.refresh_s, self.range_s / 120), self.meta_ready)]
         if cfg.services:
@@ -171,6 +171,9 @@ class DashboardScreen(Screen):
         start = getattr(self.ctx.prometheus, "start", None)
         if poller.name == "meta" and start is not None:
             await start()  # direct-scrape client: begin scraping before the first detection
+            ready = getattr(self.ctx.prometheus, "wait_ready", None)
+            if ready is not None:  # detect on a filled store, not an empty one
+                await ready(timeout=max(5.0, self.refresh_s))
         await poller.run()
 
     def _on_result(self, name: str, result: Any, source: Source) -> None:

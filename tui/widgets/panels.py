@@ -295,6 +295,9 @@ class AlertsPanel(Panel):
     def body(self, width: int, height: int) -> RenderableType:
         alerts, error, now = self.data
         if error:
+            if "needs Prometheus" in error:
+                return state_text("needs_prometheus", "alerts come from Prometheus' rule evaluation; "
+                                  "direct-scrape mode has none")
             return state_text("error", error)
         if not alerts:
             return Text("no alerts firing or pending", style="dim")
