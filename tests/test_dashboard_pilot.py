@@ -207,3 +207,24 @@ def test_snapshot_with_prometheus_unreachable_says_so(tmp_path):
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr  # every source answered: with an error
     assert "DOWN" in run.stdout and "refused" in run.stdout.lower()
+
+
+async def test_direct_scrape_mode_fills_the_dashboard_without_prometheus(stack):
+    """--scrape: the same panels from our own scrapes; what needs Prometheus says so."""
+    from tui.app import LlmwatchApp
+    from tui.cmd_dashboard import make_context
+
+    cfg = load_config(None, env={}, overrides={("dashboard", "refresh"): "1s", ("dashboard", "range"): "5m"})
+    scrape = (f"vllm={stack.url('vllm')}/metrics", f"gw={stack.url('api-gateway')}/metrics")
+    app = LlmwatchApp(make_context(cfg, scrape=scrape))
+    async with app.run_test(size=(160, 48)):
+        dash = app.get_screen("dashboard")
+        assert await dash.wait_loaded(20)
+        assert {d.job for d in dash.meta.detection.systems} >= {"vllm", "gw"}
+        assert await until(lambda: dash.instant is not None and
+                           {s.key: s for s in dash.instant.stats}["req"].state == "ok", 15)
+        stats = {s.key: s for s in dash.instant.stats}
+        assert stats["req"].value > 0 and stats["targets"].text == "2/2"
+        assert stats["alerts"].state == "needs_prometheus"
+        text = screen_text(app)
+        assert "direct scrape" in text and "needs Prometheus" in text
