@@ -214,8 +214,9 @@ class Demo:
                 + (", incident timeline" if self.incident else ""))
 
     def status_line(self) -> str:
-        """One line for the dashboard banner: what the demo is doing now."""
-        return f"demo: {self._status}" + (f" | {self.notes[0]}" if self.notes else "")
+        """One line for the dashboard banner: what the demo is doing now (and for how long)."""
+        since = f" ({time.time() - self.events[-1][0]:.0f}s ago)" if self.events and not self._stop.is_set() else ""
+        return f"demo: {self._status}{since}" + (f" | {self.notes[0]}" if self.notes else "")
 
     @property
     def incident_alert(self) -> str | None:

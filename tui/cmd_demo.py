@@ -140,21 +140,11 @@ def _print_ready(demo: Any, theme: str) -> None:
 
 def direct_scrape_client(demo: Any, config: Any) -> Any:
     """The dashboard's data source without Prometheus: our own scrapes of every /metrics (the
-    dashboard starts it; AppContext.aclose stops it).
-
-    start() also waits (at most 5 s) for the first scrape round: the dashboard detects systems
-    right after start() and only re-detects a minute later, so an empty first store would leave
-    every panel at "not exported" for that minute.
-    """
+    dashboard starts it and detects after its first round; AppContext.aclose stops it)."""
     from probes.scrape import ScrapeClient
 
-    class DemoScrapeClient(ScrapeClient):
-        async def start(self) -> None:
-            await super().start()
-            await self.wait_ready(timeout=5.0)
-
-    return DemoScrapeClient(demo.scrape_targets(), interval=config.dashboard.refresh,
-                            retention=config.dashboard.range, timeout=2.0)
+    return ScrapeClient(demo.scrape_targets(), interval=config.dashboard.refresh, retention=config.dashboard.range,
+                        timeout=2.0)
 
 
 def build_context(demo: Any, theme: str = "dark", ascii_: bool = False) -> Any:
