@@ -290,6 +290,9 @@ class DashboardScreen(Screen):
             systems = ", ".join(self.meta.systems) if self.meta else "detecting systems…"
             if ctx.banner:
                 second.append(clean(ctx.banner, None, newlines="space") + " | ", style="bold")
+            status = ctx.extras.get("status_line")
+            if callable(status):  # the demo's incident step, live
+                second.append(clean(str(status()), 200, newlines="space") + " | ", style="bold")
             second.append(clean(systems, None, newlines="space"), style="dim")
         self.query_one("#header", Static).update(Text.assemble(top, "\n", second))
 
