@@ -27,7 +27,7 @@ import json
 import threading
 import time
 import tomllib
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from probes.config import Config, parse_config
 from probes.synthetic import Stack

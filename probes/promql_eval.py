@@ -117,7 +117,7 @@ class Evaluator:
         lhs, rhs = self.eval(node.lhs, t), self.eval(node.rhs, t)
         op = node.op
         if isinstance(lhs, Matrix) or isinstance(rhs, Matrix) or isinstance(lhs, str) or isinstance(rhs, str):
-            raise PromQLError(f"binary expression must contain only scalar and instant vector types")
+            raise PromQLError("binary expression must contain only scalar and instant vector types")
         if isinstance(lhs, float) and isinstance(rhs, float):
             if op in SET_OPS:
                 raise PromQLError(f"set operator {op!r} not allowed in binary scalar expression")

@@ -60,7 +60,7 @@ def parse_scrape_arg(arg: str) -> tuple[str, str]:
             raise ScrapeArgError(f"--scrape {arg!r}: the job name before '=' may hold letters, digits, _ - . :")
     try:
         parts = urlsplit(text)
-        port = parts.port
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
     except ValueError:
         raise ScrapeArgError(f"--scrape {arg!r}: not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:

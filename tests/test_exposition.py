@@ -107,18 +107,9 @@ def test_html_page_yields_no_samples():
     assert not p.samples and p.malformed == 2
 
 
-def test_ten_thousand_lines_parse_fast_enough():
-    import time
-
+def test_ten_thousand_lines_parse_completely():
+    """Speed is measured by bench/bench_scrape.py (target 50 ms), not asserted here."""
     page = "".join(f'm_bucket{{le="{i % 20}",model_name="meta-llama/Llama-3.1-8B",h="/v{i}"}} {i}.5\n'
                    for i in range(10_000))
-    best = min(_timed(page) for _ in range(3))
-    assert best < 0.15, f"{best * 1000:.0f} ms for 10k lines (bench/bench_scrape.py target: 50 ms)"
-
-
-def _timed(page: str) -> float:
-    import time
-
-    t0 = time.perf_counter()
-    assert len(parse(page).samples) == 10_000
-    return time.perf_counter() - t0
+    samples = parse(page).samples
+    assert len(samples) == 10_000 and samples[-1][1] == 9999.5

@@ -14,8 +14,7 @@ from datetime import datetime, timezone
 
 import click
 
-from probes.durations import DurationError, parse_duration
-from tui.options import config_options, load
+from tui.options import config_options, load, positive_duration
 
 _META = "llmwatch.alerts"
 
@@ -43,16 +42,7 @@ source (Nagios order: CRITICAL > WARNING > UNKNOWN), and --state only filters wh
 """
 
 
-def _duration(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        seconds = parse_duration(value)
-    except DurationError as exc:
-        raise click.BadParameter(str(exc)) from None
-    if seconds <= 0:
-        raise click.BadParameter("must be positive")
-    return seconds
+_duration = positive_duration  # the shared "10s"-style option parser
 
 
 def _remember(name: str):

@@ -8,18 +8,10 @@ import sys
 
 import click
 
-from probes.durations import DurationError, parse_duration
-from tui.options import config_options, load
+from tui.options import config_options, load, positive_duration
 
 
-def _duration(ctx, param, value):
-    try:
-        seconds = parse_duration(value)
-    except DurationError as exc:
-        raise click.BadParameter(str(exc)) from None
-    if seconds <= 0:
-        raise click.BadParameter("must be positive")
-    return seconds
+_duration = positive_duration  # the shared "10s"-style option parser
 
 
 def check_options(f):

@@ -15,27 +15,18 @@ import json
 import signal
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
 import click
 
 from probes.status import EXIT_OK, EXIT_UNKNOWN
-from tui.options import config_options, load
+from tui.options import config_options, load, positive_duration
 
 OUTPUTS = ("default", "raw", "jsonl")
 _C1 = {c: f"\\u{c:04x}" for c in [*range(0x7F, 0xA0), 0x2028, 0x2029]}
 
 
-def _duration(ctx, param, value):
-    from probes.durations import DurationError, parse_duration
-
-    try:
-        seconds = parse_duration(value)
-    except DurationError as exc:
-        raise click.BadParameter(str(exc)) from None
-    if seconds <= 0:
-        raise click.BadParameter("must be more than 0")
-    return seconds
+_duration = positive_duration  # the shared "10s"-style option parser
 
 
 def _rfc3339(ctx, param, value):

@@ -46,3 +46,18 @@ def load(ctx: click.Context, extra: dict[tuple[str, str], object] | None = None)
     overrides = {k: v for k, v in given.items()}
     overrides.update(extra or {})
     return load_config(path, overrides=overrides)
+
+
+def positive_duration(ctx: click.Context, param: click.Parameter, value):
+    """click callback: "10s", "2m", "1h30m" -> seconds (> 0); None stays None."""
+    from probes.durations import DurationError, parse_duration
+
+    if value is None:
+        return None
+    try:
+        seconds = parse_duration(value)
+    except DurationError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if seconds <= 0:
+        raise click.BadParameter("must be positive")
+    return seconds
