@@ -96,11 +96,26 @@ def _kinds(meta: Meta) -> dict[tuple[str, str | None], str]:
     return {(d.name, d.job): d.profile.kind for d in meta.detection.systems}
 
 
+# The signals the instant panels show. evaluate() asks only for these (plus each system's
+# traffic signal): the catalogue has about twice as many, and asking for all of them on every
+# refresh was most of the dashboard's idle CPU (bench/bench_dashboard.py).
+INSTANT_SIGNALS = (
+    "request_rate", "error_rate", "latency_p95", "cost_rate", "spend_today", "savings_rate", "local_share",
+    "tokens_in_rate", "tokens_out_rate", "ttft_p95", "queue_length", "kv_cache_usage", "in_flight",
+    "gpu_util", "gpu_mem_used", "gpu_mem_total", "gpu_temp", "gpu_power",
+    "host_mem_used", "host_mem_total", "process_mem", "container_mem",
+)
+
+# Breakdowns drawn by a panel: routing and cost bars, one row per GPU.
+BREAKDOWNS = ("request_rate", "cost_rate", "gpu_util", "gpu_mem_used", "gpu_mem_total", "gpu_temp", "gpu_power")
+
+
 async def load_instant(client, meta: Meta, config: Config, timeout: float, at: float | None = None) -> Instant:
     at = time.time() if at is None else at
     window = rate_interval(0.0, meta.scrape_interval)
     values, alerts, targets = await asyncio.gather(
-        evaluate(client, meta.detection.systems, config, window, at=at, timeout=timeout),
+        evaluate(client, meta.detection.systems, config, window, at=at, timeout=timeout, only=INSTANT_SIGNALS,
+                 breakdowns=BREAKDOWNS),
         client.alerts(), client.targets())
     asked = [v for v in values if v.query]  # not_exported values never reached the server
     if asked and all(v.state == "error" for v in asked):

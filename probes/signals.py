@@ -158,7 +158,7 @@ def signal_query(detected: Detected, signal: str, config: Config, window: float,
 
 
 def plan(detected: Detected, config: Config, window: float, at: float | None = None,
-         only: Iterable[str] | None = None) -> list[_Plan]:
+         only: Iterable[str] | None = None, breakdowns: Iterable[str] | None = None) -> list[_Plan]:
     """Queries for every signal of one system, or only those named (plus its traffic signal,
     which decides no_traffic for the others)."""
     out: list[_Plan] = []
@@ -176,7 +176,7 @@ def plan(detected: Detected, config: Config, window: float, at: float | None = N
             template = _template(spec, config)
             query = render(template, ctx)
             bq = ""
-            if spec.by:
+            if spec.by and (breakdowns is None or name in breakdowns):
                 bq = render(spec.breakdown or template, ctx, spec.by)
         except (NoPrices, TemplateError) as exc:
             reason = str(exc)
@@ -195,16 +195,19 @@ def _custom(detected: Detected, name: str) -> tuple[str | None, str | None]:
 
 async def evaluate(client, detected: Iterable[Detected], config: Config, window: float,
                    at: float | None = None, timeout: float | None = None,
-                   only: Iterable[str] | None = None) -> list[SignalValue]:
+                   only: Iterable[str] | None = None,
+                   breakdowns: Iterable[str] | None = None) -> list[SignalValue]:
     """Every signal of every detected system (or only the named ones), all queries concurrently.
 
     window: the rate window in seconds (the dashboard sizes it with promql.rate_interval; tests
-    pass a short one). at: unix seconds to evaluate at (None: now).
+    pass a short one). at: unix seconds to evaluate at (None: now). breakdowns: the signals
+    whose per-label breakdown is wanted (None: all of them).
     """
     detected = list(detected)
     at_now = at if at is not None else time.time()
     only = None if only is None else tuple(only)
-    plans = [p for d in detected for p in plan(d, config, window, at_now, only)]
+    breakdowns = None if breakdowns is None else frozenset(breakdowns)
+    plans = [p for d in detected for p in plan(d, config, window, at_now, only, breakdowns)]
     queries = sorted({q for p in plans for q in (p.query, p.breakdown_query) if q})
     results = await asyncio.gather(*(_safe_query(client, q, at, timeout) for q in queries))
     answers = dict(zip(queries, results))

@@ -294,7 +294,10 @@ class DashboardScreen(Screen):
             if callable(status):  # the demo's incident step, live
                 second.append(clean(str(status()), 200, newlines="space") + " | ", style="bold")
             second.append(clean(systems, None, newlines="space"), style="dim")
-        self.query_one("#header", Static).update(Text.assemble(top, "\n", second))
+        text = Text.assemble(top, "\n", second)
+        if text != getattr(self, "_header_text", None):  # unchanged: no redraw, no bytes
+            self._header_text = text
+            self.query_one("#header", Static).update(text)
 
     # ---- actions ----------------------------------------------------------------------------
     def action_range(self, delta: int) -> None:

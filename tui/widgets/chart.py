@@ -65,6 +65,7 @@ def render_chart(chart: Chart, width: int, height: int, lines: Sequence[Line] | 
         if len(xs) > 1:
             sig.lines()
         fig.draw(sig)
+    fig.ruler("x").lim(-(chart.end - chart.start) / div, 0)  # the whole range, never the future
     fig.legend(False)
     built = str(fig.build()).rstrip("\n")
     if ascii:

@@ -54,7 +54,12 @@ class Panel(Widget, can_focus=True):
         self.refresh()
 
     def set_source(self, source: Source | None) -> None:
-        if source == self.source:
+        # Compare what is drawn (ok, error, stale since), not updated_at: every successful poll
+        # has a new timestamp, and redrawing unchanged panels is what costs bytes over SSH.
+        def shown(s: Source | None):
+            return None if s is None else (s.ok, s.error, s.stale_since)
+        if shown(source) == shown(self.source):
+            self.source = source
             return
         self.source = source
         stale = source is not None and not source.ok
