@@ -63,12 +63,12 @@ from rich.cells import get_character_cell_size  # noqa: E402
 
 from probes.synthetic import Stack  # noqa: E402
 from probes.synthetic.servers import SEED_RULES, PrometheusServer, ServerError  # noqa: E402
+from probes.demo import stack_prices  # noqa: E402
 
 COLS, ROWS = 160, 48
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RSS_EVERY_S = 30.0
 LOAD_TIMEOUT_S = 30.0
-LIST_PRICES = {"gpt-4": (30.0, 60.0)}  # cloud models the synthetic gateways route to without a price
 TARGET_FIRST_FRAME_S, TARGET_IDLE_CPU_PCT, TARGET_RSS_MB = 1.5, 3.0, 150.0
 
 
@@ -379,16 +379,7 @@ def in_process_run(config: Path, refresh: str, range_: str | None, env: dict[str
 def write_config(stack: Stack, prom_url: str, path: Path, refresh: str) -> None:
     q = json.dumps
     lines = ["[prometheus]", f"url = {q(prom_url)}", "", "[dashboard]", f"refresh = {q(refresh)}", ""]
-    prices: dict[str, tuple[float, float]] = {}
-    for svc in stack.services.values():
-        for route in (svc.traffic.routes if svc.traffic else ()):
-            if not route.model:
-                continue
-            price = (route.price_in_per_mtok, route.price_out_per_mtok)
-            if price == (0.0, 0.0) and route.backend not in ("local", "ollama"):
-                price = LIST_PRICES.get(route.model, price)
-            if price != (0.0, 0.0) or route.backend in ("local", "ollama"):
-                prices.setdefault(route.model, price)
+    prices = stack_prices(stack)
     cloud = sorted(m for m, p in prices.items() if p != (0.0, 0.0))
     if cloud:
         lines += ["[routing]", f"cloud_reference = {q('claude-sonnet' if 'claude-sonnet' in cloud else cloud[0])}", ""]
@@ -574,7 +565,7 @@ def report(args, pty_runs, inproc_runs, long_load, header_down, idle, rss, cpu_a
 
     print("\n== start-up (process start -> fully loaded first frame), seconds ==")
     print(f"pty, real CLI ({len(pty_loaded)} runs): " + ", ".join(f"{v:.2f}" for v in pty_loaded)
-          + f"; first header painted: " + ", ".join(f"{v:.2f}" for v in pty_first))
+          + "; first header painted: " + ", ".join(f"{v:.2f}" for v in pty_first))
     if len(pty_loaded) <= len(pty_runs):
         print(f"  {len(pty_runs) + 1 - len(pty_loaded)} pty run(s) never fully loaded")
     if inp:

@@ -228,17 +228,7 @@ class Demo:
     def prices(self) -> dict[str, tuple[float, float]]:
         """model -> (input, output) USD per 1M tokens, as the synthetic services charge."""
         assert self.stack is not None
-        out: dict[str, tuple[float, float]] = {}
-        for svc in self.stack.services.values():
-            for route in (svc.traffic.routes if svc.traffic else ()):
-                if not route.model:
-                    continue
-                price = (route.price_in_per_mtok, route.price_out_per_mtok)
-                if price == (0.0, 0.0) and route.backend not in ("local", "ollama"):
-                    price = LIST_PRICES.get(route.model, price)
-                if price != (0.0, 0.0) or route.backend in ("local", "ollama"):
-                    out.setdefault(route.model, price)
-        return out
+        return stack_prices(self.stack)
 
     def config_toml(self, theme: str = "dark") -> str:
         """A ready-to-use llmwatch config for this demo (valid TOML; config() parses it)."""
@@ -362,3 +352,18 @@ def _cloud_heavy(base: TrafficConfig) -> TrafficConfig:
                for r in cloud]
     return TrafficConfig(base.rate, tuple(routes))
 
+
+def stack_prices(stack: Stack) -> dict[str, tuple[float, float]]:
+    """model -> (input, output) USD per 1M tokens, as the stack's synthetic services charge
+    (cloud models without their own price get a list price; local models cost 0)."""
+    out: dict[str, tuple[float, float]] = {}
+    for svc in stack.services.values():
+        for route in (svc.traffic.routes if svc.traffic else ()):
+            if not route.model:
+                continue
+            price = (route.price_in_per_mtok, route.price_out_per_mtok)
+            if price == (0.0, 0.0) and route.backend not in ("local", "ollama"):
+                price = LIST_PRICES.get(route.model, price)
+            if price != (0.0, 0.0) or route.backend in ("local", "ollama"):
+                out.setdefault(route.model, price)
+    return out
