@@ -22,7 +22,7 @@ from probes.config import Config
 from probes.cost import NoPrices
 from probes.detect import Detected, Detection, detect
 from probes.promql import TemplateError, rate_interval
-from probes.signals import SignalValue, evaluate, signal_query
+from probes.signals import SignalValue, choose, evaluate, signal_query
 from probes.units import format_value
 from probes.dashboard_model import (
     DEFAULT_THRESHOLDS, STATS, Bar, Chart, GpuRow, Line, MemRow, ServingRow, Stat, bars, combine,
@@ -353,14 +353,16 @@ def _q(d: Detected, signal: str, config: Config, window: float, by=()) -> tuple[
     if q is None:
         return None, ()
     if by is None:
-        from probes.signals import choose
         spec, _ = choose(d, signal)
         return q, (spec.by if spec else ())
     return q, tuple(by)
 
 
 def _label(d: Detected, many: bool) -> str:
-    return (f"{d.title}" + (f" ({d.job})" if d.job and many else "")) if many else ""
+    """Legend prefix of a system's lines; none when the chart has only one system."""
+    if not many:
+        return ""
+    return f"{d.title} ({d.job})" if d.job else d.title
 
 
 def _chart_wants(serving: Sequence[Detected], config: Config, window: float) -> list[_Want]:

@@ -14,7 +14,6 @@ cannot be averaged), and the stat says which system that was.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
@@ -223,9 +222,3 @@ def bars(parts: Sequence[Part], unit: str, job: str | None = None, prefix: str =
         label = prefix + (", ".join(val for _, val in p.labels) or "(none)")
         out.append(Bar(label, v, share, format_value(v, unit), p.labels, job))
     return tuple(out)
-
-
-def filter_lines(lines: Sequence[Line], pattern: re.Pattern | None) -> tuple[Line, ...]:
-    if pattern is None:
-        return tuple(lines)
-    return tuple(ln for ln in lines if pattern.search(ln.name))

@@ -88,11 +88,14 @@ async def probe(service: Service, *, client: httpx.AsyncClient | None = None,
                             f"{exc}", 200), checked_at=checked_at, error_kind="internal")
 
 
-async def probe_all(services: Sequence[Service], *, deadline: float) -> list[HealthResult]:
+async def probe_all(services: Sequence[Service], *, deadline: float,
+                    pool: "ClientPool | None" = None) -> list[HealthResult]:
     """Probe concurrently under one deadline (seconds), one client per distinct TLS/header set.
 
     Each probe's timeout is cut to the deadline, so the whole call returns within it; results
-    come back in the order of `services`.
+    come back in the order of `services`. pool: clients kept across calls (the dashboard polls
+    every few seconds; building clients each time reloads the CA bundle); without one, clients
+    are made for this call and closed after it.
     """
     started = time.monotonic()
     groups: dict[tuple, list[int]] = {}
@@ -110,11 +113,14 @@ async def probe_all(services: Sequence[Service], *, deadline: float) -> list[Hea
     try:
         tasks = []
         for indexes in groups.values():
-            try:
-                client = make_client(_options(services[indexes[0]]))
-                clients.append(client)
-            except FetchError:
-                client = None  # probe() makes its own and reports the ca_file problem per service
+            if pool is not None:
+                client = pool.get(services[indexes[0]])
+            else:
+                try:
+                    client = make_client(_options(services[indexes[0]]))
+                    clients.append(client)
+                except FetchError:
+                    client = None  # probe() makes its own and reports the ca_file problem per service
             tasks += [run(i, client) for i in indexes]
         await asyncio.gather(*tasks)
     finally:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
+
 from probes.config import Service
 from probes.http import ClientOptions, FetchError, fetch, make_client
 
@@ -25,12 +27,17 @@ def ps_url(service: Service) -> str:
     return urlunsplit((p.scheme, p.netloc, "/api/ps", "", ""))
 
 
-async def loaded_models(service: Service, timeout: float = 5.0) -> tuple[tuple[str, float | None], ...]:
-    """(model name, bytes in VRAM) per loaded model. Raises FetchError or ValueError (one line)."""
-    opts = ClientOptions(timeout=timeout, ca_file=service.ca_file, insecure=service.insecure,
-                         headers=dict(service.headers))
-    async with make_client(opts) as client:
+async def loaded_models(service: Service, timeout: float = 5.0,
+                        client: httpx.AsyncClient | None = None) -> tuple[tuple[str, float | None], ...]:
+    """(model name, bytes in VRAM) per loaded model. Raises FetchError or ValueError (one line).
+    client: a shared one (e.g. from the health ClientPool); without it one is made and closed."""
+    if client is not None:
         resp = await fetch(client, "GET", ps_url(service), timeout=timeout, max_bytes=MAX_BYTES)
+    else:
+        opts = ClientOptions(timeout=timeout, ca_file=service.ca_file, insecure=service.insecure,
+                             headers=dict(service.headers))
+        async with make_client(opts) as own:
+            resp = await fetch(own, "GET", ps_url(service), timeout=timeout, max_bytes=MAX_BYTES)
     if resp.status != 200:
         raise ValueError(f"Ollama /api/ps answered HTTP {resp.status}")
     try:

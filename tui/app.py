@@ -6,7 +6,6 @@ all build an AppContext and call it or `LlmwatchApp` directly).
 
 from __future__ import annotations
 
-import time
 from functools import partial
 
 from textual.app import App
@@ -68,7 +67,6 @@ class LlmwatchApp(App):
         self.ctx = ctx
         self.start_screen = screen
         self.log_request = log_request
-        self.exit_code = 0
 
     def on_mount(self) -> None:
         self.theme = THEMES.get(self.ctx.config.dashboard.theme, "textual-dark")
@@ -140,9 +138,5 @@ class LlmwatchApp(App):
 def run_dashboard(ctx: AppContext, screen: str = "dashboard") -> int:
     """Run the app in this terminal until the user quits; the exit code for the command."""
     app = LlmwatchApp(ctx, screen)
-    started = time.monotonic()
     app.run()
-    if app.return_code not in (None, 0):
-        return int(app.return_code)
-    del started
-    return app.exit_code
+    return int(app.return_code or 0)

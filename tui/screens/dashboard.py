@@ -28,6 +28,7 @@ from probes.config import Config
 from probes.dashboard_fetch import Instant, Meta, Ranges, load_instant, load_meta, load_ranges
 from probes.dashboard_model import Source
 from probes.durations import format_duration
+from probes.health import ClientPool
 from probes.profiles import load_profiles
 from probes.redact import display_url
 from probes.textsafe import clean
@@ -80,6 +81,9 @@ class DashboardScreen(Screen):
         self.pollers: dict[str, Poller] = {}
         self.panels: dict[str, Panel] = {}
         self.chart_points = 60
+        self.health_clients = ClientPool()     # kept across polls: no CA reload every refresh
+        self._was_ok: dict[str, bool] = {}      # per source, for down/up toasts only
+        self._header_text: Text | None = None
 
     # ---- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -112,6 +116,9 @@ class DashboardScreen(Screen):
                     default=60)
         self.chart_points = max(20, width)
 
+    async def on_unmount(self) -> None:
+        await self.health_clients.aclose()
+
     # ---- polling ------------------------------------------------------------------------------
     def _start_pollers(self) -> None:
         cfg, ctx = self.ctx.config, self.ctx
@@ -135,15 +142,16 @@ class DashboardScreen(Screen):
 
         async def health():
             from probes.health import probe_all
-            return tuple(await probe_all(cfg.services, deadline=min(timeout, self.refresh_s * 2)))
+            return tuple(await probe_all(cfg.services, deadline=min(timeout, self.refresh_s * 2),
+                                         pool=self.health_clients))
 
         async def ollama():
             from probes.ollama import is_ollama, loaded_models
             out = []
             for svc in cfg.services:
                 if is_ollama(svc):
-                    out += [(f"{svc.name}: {n}" if len(cfg.services) > 1 else n, v)
-                            for n, v in await loaded_models(svc, timeout)]
+                    models = await loaded_models(svc, timeout, client=self.health_clients.get(svc))
+                    out += [(f"{svc.name}: {n}" if len(cfg.services) > 1 else n, v) for n, v in models]
             return tuple(out)
 
         specs: list[tuple[str, Any, Any, asyncio.Event | None]] = []
@@ -177,8 +185,8 @@ class DashboardScreen(Screen):
         await poller.run()
 
     def _on_result(self, name: str, result: Any, source: Source) -> None:
-        prev = getattr(self, "_last_state", {}).get(name)
-        self.__dict__.setdefault("_last_state", {})[name] = source.ok
+        prev = self._was_ok.get(name)
+        self._was_ok[name] = source.ok
         if prev is True and not source.ok:
             self.notify(clean(f"{name}: {source.error}", 200), title="source down", severity="error")
         elif prev is False and source.ok:
@@ -274,6 +282,9 @@ class DashboardScreen(Screen):
         updated = [p.source.updated_at for p in self.pollers.values() if p.source.updated_at]
         if updated:
             top.append(f" | updated {hhmmss(max(updated))}")
+        status = ctx.extras.get("status_line")  # the demo's incident step, live
+        if callable(status):
+            top.append(" | " + clean(str(status()), 120, newlines="space"), style="bold")
         if self.paused:
             top.append(" | PAUSED", style="bold reverse")
         if self.pattern is not None:
@@ -289,13 +300,10 @@ class DashboardScreen(Screen):
             self.set_class(False, "-down")
             systems = ", ".join(self.meta.systems) if self.meta else "detecting systems…"
             if ctx.banner:
-                second.append(clean(ctx.banner, None, newlines="space") + " | ", style="bold")
-            status = ctx.extras.get("status_line")
-            if callable(status):  # the demo's incident step, live
-                second.append(clean(str(status()), 200, newlines="space") + " | ", style="bold")
+                second.append(clean(ctx.banner, 200, newlines="space") + " | ", style="bold")
             second.append(clean(systems, None, newlines="space"), style="dim")
         text = Text.assemble(top, "\n", second)
-        if text != getattr(self, "_header_text", None):  # unchanged: no redraw, no bytes
+        if text != self._header_text:  # unchanged: no redraw, no bytes
             self._header_text = text
             self.query_one("#header", Static).update(text)
 

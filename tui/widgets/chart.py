@@ -103,8 +103,3 @@ def _foreground_only(text: Text, colour: bool) -> Text:
             spans.append(Span(span.start, span.end, Style(color=c)))
     text.spans = spans
     return text
-
-
-def axis_note(chart: Chart) -> str:
-    _, unit = scale_for(chart.unit)
-    return unit
