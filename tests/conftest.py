@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import pytest
 
 from tests.harness.loki_replay import LokiReplay
+from tests.harness.paths import FIXTURES
 from tests.harness.waiting import wait_for, wait_for_samples
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 # probes.synthetic.servers is imported inside fixtures: a broken probes.synthetic package then
 # fails the integration tests only, not the collection of every unit test.
 
-__all__ = ["in_ci", "require_binary", "wait_for", "wait_for_samples"]
+__all__ = ["FIXTURES", "in_ci", "require_binary", "wait_for", "wait_for_samples"]
 
 STACK_SEED = 1234
 
@@ -123,7 +124,7 @@ def prometheus(stack: Any, alertmanager: "AlertmanagerServer") -> Iterator["Prom
 
 @pytest.fixture(scope="session")
 def loki() -> Iterator[LokiReplay]:
-    """The Loki 2.6.1 replay server (shared/fixtures/loki); no auth required, headers recorded."""
+    """The Loki 2.6.1 replay server (tests/fixtures/loki); no auth required, headers recorded."""
     with LokiReplay() as server:
         yield server
 
@@ -147,7 +148,6 @@ def prom_samples(prometheus: "PrometheusServer") -> Callable[..., int]:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """../shared (or $LLMWATCH_SHARED_DIR): recorded fixtures, seeds and references."""
-    env = os.environ.get("LLMWATCH_SHARED_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
+def fixtures_dir() -> Path:
+    """tests/fixtures: the recorded Prometheus, Alertmanager and Loki answers and the seed documents."""
+    return FIXTURES

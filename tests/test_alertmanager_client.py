@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
 
 from probes.alertmanager import AlertmanagerClient, Matcher, MatcherError, parse_matcher, parse_matchers, rfc3339
 from probes.config import Endpoint
+from tests.harness.paths import FIXTURES as FIXTURES_ROOT
 
-FIXTURES = Path("/work/shared/fixtures/alertmanager")
+FIXTURES = FIXTURES_ROOT / "alertmanager"
 URL = "http://am.example:9093"
 
 

@@ -6,7 +6,6 @@ import asyncio
 import copy
 import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,9 @@ from probes.alerts import (AM_NOT_IN, AM_UNKNOWN, AlertRow, load_alerts, merge, 
                            span_text, age_text, validate_silence, view_status, with_stale, default_author)
 from probes.promtypes import ApiError, ApiResult, PromAlert, parse_alerts, parse_rules
 from probes.status import Status
+from tests.harness.paths import FIXTURES as FIXTURES_ROOT
 
-FIX = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIX = FIXTURES_ROOT
 T0 = datetime(2026, 11, 22, 5, 0, tzinfo=timezone.utc)
 
 

@@ -4,13 +4,13 @@ profiles add, and a failing grouping query falls back to label values."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from probes.detect import detect, detection_query, match_profiles
 from probes.profiles import builtin_profiles
 from probes.promtypes import ApiError, ApiResult, QueryResult, Sample, parse_targets
+from tests.harness.paths import FIXTURES as FIXTURES_ROOT
 
-FIXTURES = Path("/work/shared/fixtures/prometheus")
+FIXTURES = FIXTURES_ROOT / "prometheus"
 
 # What the recorded stack's jobs export (subset of label_name_values.json, by seed and reference).
 JOBS = {

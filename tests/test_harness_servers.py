@@ -90,8 +90,8 @@ def test_scraped_metric_is_queryable_and_grows(harness_prom: PrometheusServer) -
     assert gauge[0]["value"][1] == "7"
 
 
-def test_seed_rules_match_recording_and_evaluate_ok(harness_prom: PrometheusServer, shared_dir: Path) -> None:
-    recorded = json.loads((shared_dir / "fixtures/prometheus/rules.json").read_text())["data"]["groups"]
+def test_seed_rules_match_recording_and_evaluate_ok(harness_prom: PrometheusServer, fixtures_dir: Path) -> None:
+    recorded = json.loads((fixtures_dir / "prometheus/rules.json").read_text())["data"]["groups"]
 
     def seed_groups() -> list[dict] | None:
         groups = [g for g in harness_prom.api("/api/v1/rules")["groups"] if g["file"] == str(SEED_RULES)]

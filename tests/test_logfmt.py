@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from tui.logfmt import cut, detect_level, human_bytes, json_as_kv, labels_text, pretty, rfc3339_nano, show
+from tests.harness.paths import FIXTURES as FIXTURES_ROOT
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "loki"
+FIXTURES = FIXTURES_ROOT / "loki"
 
 
 def recorded_lines(name: str):

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import httpx
 import pytest
 
 from probes.config import Endpoint
 from probes.loki import LokiClient, flatten_streams, to_ns
+from tests.harness.paths import FIXTURES as FIXTURES_ROOT
 
-FIXTURES = Path("/work/shared/fixtures/loki")
+FIXTURES = FIXTURES_ROOT / "loki"
 URL = "http://loki.example:3100"
 START, END = 1795324473000000000, 1795325075850811931
 

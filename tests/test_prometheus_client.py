@@ -1,4 +1,4 @@
-"""PrometheusClient on recorded Prometheus 2.42 answers (../shared/fixtures/prometheus), replayed
+"""PrometheusClient on recorded Prometheus 2.42 answers (tests/fixtures/prometheus), replayed
 with their recorded status and content type through httpx.MockTransport."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import math
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import httpx
@@ -14,10 +13,9 @@ import pytest
 
 from probes.config import Endpoint
 from probes.prometheus import POST_THRESHOLD, PrometheusClient, server_timeout
+from tests.harness.paths import FIXTURES as FIXTURES_ROOT
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "prometheus"
-if not FIXTURES.is_dir():  # the worktree may sit elsewhere; /work/shared is the canonical place
-    FIXTURES = Path("/work/shared/fixtures/prometheus")
+FIXTURES = FIXTURES_ROOT / "prometheus"
 URL = "http://prom.example:9090"
 
 

@@ -1,4 +1,4 @@
-"""The demo's synthetic Loki answers like the recorded Loki 2.6.1 (shared/fixtures/loki).
+"""The demo's synthetic Loki answers like the recorded Loki 2.6.1 (tests/fixtures/loki).
 
 Most tests serve a fixed set of log lines (a duck-typed stack holding known LogLines and a fixed
 clock), so counts, order and timestamps can be asserted exactly; one test runs over a real
@@ -70,8 +70,8 @@ def loki():
 
 
 @pytest.fixture(scope="module")
-def fixtures(shared_dir: Path) -> Path:
-    return shared_dir / "fixtures" / "loki"
+def fixtures(fixtures_dir: Path) -> Path:
+    return fixtures_dir / "loki"
 
 
 def get(loki: SyntheticLoki, path: str, **params: Any) -> httpx.Response:

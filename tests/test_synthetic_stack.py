@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import math
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from probes.synthetic import Stack, truth
 from probes.synthetic.parse import MetricFamily, check_histograms, parse, sample_names
+from tests.harness.paths import FIXTURES as FIXTURES_ROOT
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "prometheus"
+FIXTURES = FIXTURES_ROOT / "prometheus"
 PY_DEFAULT = ["0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25", "0.5", "0.75", "1.0", "2.5", "5.0",
               "7.5", "10.0", "+Inf"]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 
 import pytest
 
 from probes.textsafe import ELLIPSIS, NEWLINE_SYMBOL, clean, one_line, truncate
+from tests.harness.paths import FIXTURES as FIXTURES_ROOT
 
-HOSTILE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "loki" / "query_range_hostile.json"
+HOSTILE = FIXTURES_ROOT / "loki" / "query_range_hostile.json"
 
 # Anything a terminal would act on: C0 controls except nothing (tabs and newlines are converted
 # in one-line modes), DEL, C1 controls (8-bit CSI/OSC), bidi overrides.

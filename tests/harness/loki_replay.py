@@ -1,4 +1,4 @@
-"""A loopback HTTP server that replays the Loki 2.6.1 responses recorded in shared/fixtures/loki.
+"""A loopback HTTP server that replays the Loki 2.6.1 responses recorded in tests/fixtures/loki.
 
 No Loki can be installed here, so llmwatch's Loki client is tested against this instead. It must
 behave like the recording, not like our idea of Loki: a recorded request gets the recorded bytes,
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +19,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .paths import FIXTURES
 from .logql import (
     LogQLError,
     StreamQuery,
@@ -62,10 +62,8 @@ STREAM_FIXTURES = ("query_range_streams.json", "query_range_streams_forward.json
 
 
 def fixtures_dir() -> Path:
-    """shared/fixtures/loki: $LLMWATCH_SHARED_DIR, else <repo>/../shared (CI clones beside it)."""
-    env = os.environ.get("LLMWATCH_SHARED_DIR")
-    shared = Path(env) if env else Path(__file__).resolve().parents[3] / "shared"
-    return shared / "fixtures" / "loki"
+    """tests/fixtures/loki: the recorded Loki 2.6.1 answers."""
+    return FIXTURES / "loki"
 
 
 @dataclass(frozen=True)
@@ -150,7 +148,7 @@ class LokiReplay:
     ) -> None:
         self.directory = directory or fixtures_dir()
         if not self.directory.is_dir():
-            raise FileNotFoundError(f"Loki fixtures not found at {self.directory} (set LLMWATCH_SHARED_DIR)")
+            raise FileNotFoundError(f"Loki fixtures not found at {self.directory}")
         self.basic_auth = basic_auth
         self.bearer_token = bearer_token
         self.require_org_id = require_org_id
