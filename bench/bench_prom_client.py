@@ -171,7 +171,8 @@ async def capability() -> None:
     pac = PrometheusConnect(url=url)
     print("\ncapability (canned server on loopback):")
     print("  success with warnings:")
-    print(f"    prometheus-api-client custom_query -> {pac.custom_query('up')!r}   (warnings dropped)")
+    print(f"    prometheus-api-client custom_query -> {pac.custom_query('up')!r}   "
+          "(warnings dropped; only data.result: resultType is gone, so a scalar and a vector look alike)")
     async with PrometheusClient(Endpoint(url)) as c:
         r = await c.query("up")
         print(f"    llmwatch -> ok={r.ok} warnings={r.warnings}")
