@@ -11,18 +11,20 @@ where it matters (duplicate matches), so a broken rule reads the same in both mo
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
-from probes.promql_funcs import MATH, OVER_TIME, arith, compare, drop_name, extrapolated_rate, histogram_quantile, \
-    instant_value, label_key, label_replace, over_time, quantile, vector_scalar
+from probes.promql_aggr import aggregate_group
+from probes.promql_funcs import MATH, OVER_TIME, arith, compare, drop_name, extrapolated_rate, go_max, go_min, \
+    histogram_quantile, instant_value, label_key, label_replace, over_time, quantile, vector_scalar
 from probes.promql_parse import COMPARISONS, SET_OPS, Agg, Binary, Call, MatrixSel, Number, PromQLError, \
     Selector, String, Unary, Unsupported
+from probes.re2match import RegexError
 from probes.scrape_store import LOOKBACK_MS, Store
 
 __all__ = ["Evaluator", "Matrix", "SUPPORTED_FUNCTIONS", "NEEDS_PROMETHEUS"]
 
 NEEDS_PROMETHEUS = "not supported in direct-scrape mode (needs Prometheus)"
+SAME_LABELSET = "vector cannot contain metrics with the same labelset"
 
 
 class Matrix(list):
@@ -47,6 +49,7 @@ class Evaluator:
         # label-dict identity (store dicts and their name-less copies live as long as this).
         self._noname: dict[int, tuple[dict, dict]] = {}
         self._groups: dict[Agg, dict[int, tuple[dict, tuple, dict]]] = {}
+        self._keys: dict[int, tuple[dict, tuple]] = {}
 
     def noname(self, labels: dict) -> dict:
         hit = self._noname.get(id(labels))
@@ -54,12 +57,30 @@ class Evaluator:
             hit = self._noname[id(labels)] = (labels, drop_name(labels))
         return hit[1]
 
+    def key(self, labels: dict) -> tuple:
+        hit = self._keys.get(id(labels))
+        if hit is None:
+            hit = self._keys[id(labels)] = (labels, label_key(labels))
+        return hit[1]
+
+    def unique(self, vec: Any) -> Any:
+        """engine.go: a function, operator or unary minus result must not hold one label set twice
+        (two metrics left with the same labels once __name__ is dropped)."""
+        if isinstance(vec, list) and len(vec) > 1:
+            seen = set()
+            for lab, _ in vec:
+                k = self.key(lab)
+                if k in seen:
+                    raise PromQLError(SAME_LABELSET)
+                seen.add(k)
+        return vec
+
     def select(self, sel: Selector) -> list:
         got = self._selected.get(sel)
         if got is None:
             try:
                 got = self._selected[sel] = self.store.select(sel.name, sel.matchers)
-            except re.error as exc:
+            except RegexError as exc:
                 raise PromQLError(f"invalid regular expression in a label matcher: {exc}") from None
         return got
 
@@ -89,16 +110,16 @@ class Evaluator:
                     out.append((s.labels, ts, vals))
             return out
         if kind is Binary:
-            return self.binary(node, t)
+            return self.unique(self.binary(node, t))
         if kind is Agg:
             return self.aggregate(node, t)
         if kind is Call:
-            return self.call(node, t)
+            return self.unique(self.call(node, t))
         if kind is Unary:
             v = self.eval(node.expr, t)
             if isinstance(v, float):
                 return -v
-            return [(drop_name(lab), -x) for lab, x in self._vector(v, "unary minus")]
+            return self.unique([(self.noname(lab), -x) for lab, x in self._vector(v, "unary minus")])
         raise Unsupported(f"{type(node).__name__} is {NEEDS_PROMETHEUS}")
 
     def _vector(self, v: Any, what: str) -> list:
@@ -131,9 +152,9 @@ class Evaluator:
                 raise PromQLError(f"set operator {op!r} not allowed in binary scalar expression")
             return self.set_op(node, lhs, rhs)
         if isinstance(rhs, float):
-            return vector_scalar(op, lhs, rhs, False, node.bool_mod)
+            return vector_scalar(op, lhs, rhs, False, node.bool_mod, self.noname)
         if isinstance(lhs, float):
-            return vector_scalar(op, rhs, lhs, True, node.bool_mod)
+            return vector_scalar(op, rhs, lhs, True, node.bool_mod, self.noname)
         return self.vector_vector(node, lhs, rhs)
 
     def set_op(self, node: Binary, lhs: list, rhs: list) -> list:
@@ -233,32 +254,13 @@ class Evaluator:
             if g is None:
                 g = groups[key] = (hit[2], [])
             g[1].append((lab, v))
-        op = node.op
         out = []
         for res, members in groups.values():
-            vals = [v for _, v in members]
-            if op in ("topk", "bottomk"):
-                k = int(self._scalar(param, op)) if param is not None and math.isfinite(param) else 0
-                ordered = sorted(members, key=lambda m: (math.isnan(m[1]), -m[1] if op == "topk" else m[1]))
-                out.extend(ordered[:max(0, k)])
-                continue
-            if op == "sum":
-                value = sum(vals)
-            elif op == "avg":
-                value = OVER_TIME["avg_over_time"](vals)
-            elif op == "count":
-                value = float(len(vals))
-            elif op == "group":
-                value = 1.0
-            elif op in ("min", "max"):
-                value = OVER_TIME[f"{op}_over_time"](vals)
-            elif op in ("stddev", "stdvar"):
-                value = OVER_TIME[f"{op}_over_time"](vals)
-            elif op == "quantile":
-                value = quantile(self._scalar(param, "quantile"), vals)
+            got = aggregate_group(node.op, members, param)
+            if node.op in ("topk", "bottomk"):
+                out.extend(got)
             else:
-                raise Unsupported(f"{op}() is {NEEDS_PROMETHEUS}")
-            out.append((res, value))
+                out.append((res, got[0]))
         return out
 
     # -- functions ------------------------------------------------------------------------------
@@ -289,7 +291,7 @@ class Evaluator:
                 else:
                     v = over_time(f, vals)
                 if v is not None:
-                    out.append((self.noname(lab), v))
+                    out.append((lab if f == "last_over_time" else self.noname(lab), v))  # 2.42 keeps its name
             return out
         if f == "time":
             return t / 1000
@@ -307,24 +309,38 @@ class Evaluator:
         if f == "timestamp":
             raise Unsupported(f"timestamp() is {NEEDS_PROMETHEUS}")
         if f == "absent":
-            if vec:
-                return []
-            sel = args[0]
-            labels = {k: v for k, op, v in sel.matchers if op == "="} if isinstance(sel, Selector) else {}
-            return [(labels, 1.0)]
+            return [] if vec else [(_absent_labels(args[0]), 1.0)]
         rest = [self._scalar(self.eval(a, t), f) for a in args[1:]]
         if f in ("clamp", "clamp_min", "clamp_max"):
             lo = rest[0] if f in ("clamp", "clamp_min") else -math.inf
             hi = rest[-1] if f in ("clamp", "clamp_max") else math.inf
-            if f == "clamp" and lo > hi:
+            if f == "clamp" and hi < lo:
                 return []
-            return [(drop_name(lab), max(lo, min(hi, v)) if not math.isnan(v) else v) for lab, v in vec]
+            return [(self.noname(lab), go_max(lo, go_min(hi, v))) for lab, v in vec]  # Go math.Max/Min: NaN wins
         fn = MATH[f]
-        return [(drop_name(lab), fn(v, *rest)) for lab, v in vec]
+        return [(self.noname(lab), fn(v, *rest)) for lab, v in vec]
 
 
 _ARITY = {"time": (0, 0), "histogram_quantile": (2, 2), "quantile_over_time": (2, 2), "label_replace": (5, 5),
           "clamp": (3, 3), "clamp_min": (2, 2), "clamp_max": (2, 2), "round": (1, 2)}
+
+
+def _absent_labels(arg: Any) -> dict:
+    """createLabelsForAbsentFunction: the first `=` matcher of each label, dropped again by any later
+    matcher on that label (`x{job="a",job="b",foo="bar"}` -> {foo="bar"})."""
+    out: dict[str, str] = {}
+    if not isinstance(arg, Selector):
+        return out
+    has: set[str] = set()
+    for name, op, value in arg.matchers:
+        if name == "__name__":
+            continue
+        if op == "=" and name not in has:
+            out[name] = value
+            has.add(name)
+        else:
+            out.pop(name, None)
+    return out
 
 
 def _signature(on: bool, names: tuple[str, ...]):

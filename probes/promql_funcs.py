@@ -15,10 +15,11 @@ import re
 from typing import Any, Sequence
 
 from probes.promql_parse import COMPARISONS, PromQLError
+from probes.re2match import RegexError, anchored
 
 __all__ = ["extrapolated_rate", "instant_value", "over_time", "bucket_quantile", "quantile", "expand_template",
            "OVER_TIME", "MATH", "compare", "arith", "vector_scalar", "histogram_quantile", "label_replace",
-           "drop_name", "label_key"]
+           "drop_name", "label_key", "go_max", "go_min", "go_floor", "kahan_sum"]
 
 
 def extrapolated_rate(ts: Sequence[int], vals: Sequence[float], range_start: int, range_end: int,
@@ -70,9 +71,27 @@ def instant_value(ts: Sequence[int], vals: Sequence[float], is_rate: bool) -> fl
     return result
 
 
+def _kahan_inc(inc: float, total: float, c: float) -> tuple[float, float]:
+    """promql/functions.go kahanSumInc (Neumaier's variant); never raises on overflow."""
+    t = total + inc
+    if abs(total) >= abs(inc):
+        c += (total - t) + inc
+    else:
+        c += (inc - t) + total
+    return t, c
+
+
+def kahan_sum(vals: Sequence[float]) -> float:
+    """sum_over_time: a compensated sum; +-Inf when it overflows, as in Prometheus 2.42."""
+    total = c = 0.0
+    for v in vals:
+        total, c = _kahan_inc(v, total, c)
+    return total if math.isinf(total) else total + c
+
+
 def _avg(vals: Sequence[float]) -> float:
-    # Prometheus 2.42 avg_over_time: an incremental mean (keeps large values from overflowing).
-    mean, count = 0.0, 0
+    # Prometheus 2.42 avg_over_time: an incremental, compensated mean (keeps large values from overflowing).
+    mean = count = c = 0.0
     for v in vals:
         count += 1
         if math.isinf(mean):
@@ -80,18 +99,18 @@ def _avg(vals: Sequence[float]) -> float:
                 continue
             if not math.isinf(v) and not math.isnan(v):
                 continue
-        mean += v / count - mean / count
-    return mean
+        mean, c = _kahan_inc(v / count - mean / count, mean, c)
+    return mean if math.isinf(mean) else mean + c
 
 
 def _stdvar(vals: Sequence[float]) -> float:
-    count, mean, aux = 0, 0.0, 0.0
+    count = mean = c_mean = aux = c_aux = 0.0
     for v in vals:
         count += 1
-        delta = v - mean
-        mean += delta / count
-        aux += delta * (v - mean)
-    return aux / count
+        delta = v - (mean + c_mean)
+        mean, c_mean = _kahan_inc(delta / count, mean, c_mean)
+        aux, c_aux = _kahan_inc(delta * (v - (mean + c_mean)), aux, c_aux)
+    return (aux + c_aux) / count
 
 
 def _max(vals: Sequence[float]) -> float:
@@ -112,14 +131,14 @@ def _min(vals: Sequence[float]) -> float:
 
 OVER_TIME = {
     "avg_over_time": _avg,
-    "sum_over_time": lambda vals: math.fsum(vals) if all(math.isfinite(v) for v in vals) else sum(vals),
+    "sum_over_time": kahan_sum,
     "count_over_time": lambda vals: float(len(vals)),
     "min_over_time": _min,
     "max_over_time": _max,
     "last_over_time": lambda vals: vals[-1],
     "present_over_time": lambda vals: 1.0,
     "stdvar_over_time": _stdvar,
-    "stddev_over_time": lambda vals: math.sqrt(_stdvar(vals)),
+    "stddev_over_time": lambda vals: _sqrt(_stdvar(vals)),
 }
 
 
@@ -129,11 +148,40 @@ def over_time(func: str, vals: Sequence[float]) -> float | None:
     return OVER_TIME[func](vals)
 
 
+def go_floor(v: float) -> float:
+    return v if not math.isfinite(v) else float(math.floor(v))
+
+
+def go_max(a: float, b: float) -> float:
+    """Go's math.Max: +Inf wins, then NaN, and +0 over -0."""
+    if math.isinf(a) and a > 0 or math.isinf(b) and b > 0:
+        return math.inf
+    if math.isnan(a) or math.isnan(b):
+        return math.nan
+    if a == 0 and b == 0:
+        return b if math.copysign(1.0, a) < 0 else a
+    return a if a > b else b
+
+
+def go_min(a: float, b: float) -> float:
+    """Go's math.Min: -Inf wins, then NaN, and -0 over +0."""
+    if math.isinf(a) and a < 0 or math.isinf(b) and b < 0:
+        return -math.inf
+    if math.isnan(a) or math.isnan(b):
+        return math.nan
+    if a == 0 and b == 0:
+        return a if math.copysign(1.0, a) < 0 else b
+    return a if a < b else b
+
+
 def _round(v: float, to: float = 1.0) -> float:
-    if math.isnan(v) or math.isinf(v):
-        return v
-    inv = 1.0 / to
-    return math.floor(v * inv + 0.5) / inv
+    """funcRound: floor(v * (1/to) + 0.5) / (1/to), with Go's float division (1/0 = +Inf)."""
+    inv = arith("/", 1.0, to)
+    return arith("/", go_floor(v * inv + 0.5), inv)
+
+
+def _sqrt(v: float) -> float:
+    return math.nan if v < 0 or math.isnan(v) else math.sqrt(v)
 
 
 def _sgn(v: float) -> float:
@@ -153,8 +201,8 @@ def _safe(fn):
 
 MATH = {
     "abs": abs, "ceil": lambda v: v if not math.isfinite(v) else float(math.ceil(v)),
-    "floor": lambda v: v if not math.isfinite(v) else float(math.floor(v)),
-    "sqrt": _safe(math.sqrt), "exp": _safe(math.exp),
+    "floor": go_floor,
+    "sqrt": _sqrt, "exp": _safe(math.exp),
     "ln": _safe(lambda v: -math.inf if v == 0 else math.log(v)),
     "log2": _safe(lambda v: -math.inf if v == 0 else math.log2(v)),
     "log10": _safe(lambda v: -math.inf if v == 0 else math.log10(v)),
@@ -216,7 +264,7 @@ def quantile(q: float, values: list[float]) -> float:
         return -math.inf
     if q > 1:
         return math.inf
-    vals = sorted(values)
+    vals = sorted(values, key=lambda v: (not math.isnan(v), v))  # NaN first, as vectorByValueHeap.Less
     n = len(vals)
     rank = q * (n - 1)
     lower = max(0, int(math.floor(rank)))
@@ -228,21 +276,19 @@ def quantile(q: float, values: list[float]) -> float:
 _VAR = re.compile(r"\$(\$|\{([a-zA-Z0-9_]+)\}|([a-zA-Z0-9_]+))")
 
 
-def expand_template(template: str, m: re.Match) -> str:
+def expand_template(template: str, m: Any) -> str:
     """Go's regexp.Expand: $1, ${1}, $name, ${name}; $$ is a literal $; unknown names are ''."""
+    names = m.re.groupindex
+
     def sub(v: re.Match) -> str:
         if v.group(1) == "$":
             return "$"
         name = v.group(2) or v.group(3)
-        try:
-            got = m.group(int(name)) if name.isdigit() else m.group(name)
-        except (IndexError, error_types):
+        index = int(name) if name.isdigit() else names.get(name, -1)
+        if not 0 <= index <= m.re.groups:
             return ""
-        return got or ""
+        return m.group(index) or ""
     return _VAR.sub(sub, template)
-
-
-error_types = (re.error, KeyError)
 
 
 def drop_name(labels: dict) -> dict:
@@ -288,7 +334,9 @@ def arith(op: str, a: float, b: float) -> float:
     raise PromQLError(f"unknown operator {op}")
 
 
-def vector_scalar(op: str, vec: list, scalar: float, scalar_left: bool, bool_mod: bool) -> list:
+def vector_scalar(op: str, vec: list, scalar: float, scalar_left: bool, bool_mod: bool, strip=None) -> list:
+    """Vector-scalar operators; `strip` drops __name__ (the evaluator passes its memoised version)."""
+    strip = strip or drop_name
     out = []
     is_cmp = op in COMPARISONS
     for lab, v in vec:
@@ -296,11 +344,11 @@ def vector_scalar(op: str, vec: list, scalar: float, scalar_left: bool, bool_mod
         if is_cmp:
             keep = compare(op, a, b)
             if bool_mod:
-                out.append((drop_name(lab), 1.0 if keep else 0.0))
+                out.append((strip(lab), 1.0 if keep else 0.0))
             elif keep:
                 out.append((lab, v))
         else:
-            out.append((drop_name(lab), arith(op, a, b)))
+            out.append((strip(lab), arith(op, a, b)))
     return out
 
 
@@ -314,8 +362,12 @@ def histogram_quantile(q: float, vec: list) -> list:
             bound = None
         if bound is None:
             continue
-        res = {k: x for k, x in lab.items() if k not in ("le", "__name__")}
-        groups.setdefault(label_key(res), (res, []))[1].append((bound, v))
+        # The group signature keeps __name__ (promql/functions.go: BytesWithoutLabels(le)): two
+        # histograms with the same labels make two answers, which then collide without their names.
+        sig = label_key({k: x for k, x in lab.items() if k != "le"})
+        if sig not in groups:
+            groups[sig] = ({k: x for k, x in lab.items() if k not in ("le", "__name__")}, [])
+        groups[sig][1].append((bound, v))
     return [(res, bucket_quantile(q, buckets)) for res, buckets in groups.values()]
 
 
@@ -325,9 +377,9 @@ def label_replace(vec: list, dst: Any, repl: Any, src: Any, regex: Any) -> list:
     if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", dst):
         raise PromQLError(f"invalid destination label name in label_replace(): {dst}")
     try:
-        rx = re.compile(f"(?:{regex})", re.S)
-    except re.error as exc:
-        raise PromQLError(f"invalid regular expression in label_replace(): {regex}: {exc}") from None
+        rx = anchored(regex)
+    except RegexError:
+        raise PromQLError(f"invalid regular expression in label_replace(): {regex}") from None
     out = []
     for lab, v in vec:
         m = rx.fullmatch(lab.get(src, ""))

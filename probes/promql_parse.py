@@ -19,12 +19,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from probes.re2match import RegexError, anchored, check
+
 __all__ = ["PromQLError", "Unsupported", "parse", "parse_duration_ms", "Number", "String", "Selector",
            "MatrixSel", "Call", "Agg", "Binary", "Unary", "Matching", "AGGREGATORS"]
 
 AGGREGATORS = frozenset({"sum", "avg", "min", "max", "count", "group", "stddev", "stdvar", "topk", "bottomk",
                          "quantile", "count_values"})
 _PARAM_AGGS = frozenset({"topk", "bottomk", "quantile", "count_values"})
+#: Every function Prometheus 2.42 knows (promql/parser/functions.go): a name outside this set is
+#: the user's typo (a parse error), a name inside it but outside the subset "needs Prometheus".
+PROMETHEUS_FUNCTIONS = frozenset("""abs absent absent_over_time acos acosh asin asinh atan atanh avg_over_time ceil
+    changes clamp clamp_max clamp_min cos cosh count_over_time days_in_month day_of_month day_of_week day_of_year deg
+    delta deriv exp floor histogram_count histogram_sum histogram_fraction histogram_quantile holt_winters hour idelta
+    increase irate label_replace label_join last_over_time ln log10 log2 max_over_time min_over_time minute month pi
+    predict_linear present_over_time quantile_over_time rad rate resets round scalar sgn sin sinh sort sort_desc sqrt
+    stddev_over_time stdvar_over_time sum_over_time tan tanh time timestamp vector year""".split())
 COMPARISONS = frozenset({"==", "!=", "<", ">", "<=", ">="})
 SET_OPS = frozenset({"and", "or", "unless"})
 _PREC = {"or": 1, "and": 2, "unless": 2, "==": 3, "!=": 3, "<": 3, ">": 3, "<=": 3, ">=": 3,
@@ -182,8 +192,13 @@ class _Parser:
             raise PromQLError(f"expected {value!r}, got {val or 'end of query'!r}")
 
     def at(self, value: str) -> bool:
+        """The next token is this operator, or this keyword in any case (Prometheus' lexer
+        lower-cases keywords: `SUM BY (job)`, `AND ON (x)`, `OFFSET 5m`, `BOOL` all parse)."""
         kind, val = self.peek()
-        return val == value and kind in ("op", "ident")
+        return (kind == "op" and val == value) or (kind == "ident" and val.lower() == value)
+
+    def keyword(self) -> str:
+        return self.next()[1].lower()
 
     def binop(self) -> str | None:
         kind, val = self.peek()
@@ -216,13 +231,13 @@ class _Parser:
             if op in SET_OPS:
                 return Matching(card="many-to-many")
             return None
-        on = self.next()[1] == "on"
+        on = self.keyword() == "on"
         labels = self.labels()
         card, include = ("many-to-many" if op in SET_OPS else "one-to-one"), ()
         if self.at("group_left") or self.at("group_right"):
             if op in SET_OPS:
                 raise PromQLError(f"no grouping allowed for {op!r} operation")
-            card = "many-to-one" if self.next()[1] == "group_left" else "one-to-many"
+            card = "many-to-one" if self.keyword() == "group_left" else "one-to-many"
             include = self.labels() if self.at("(") else ()
         return Matching(card, on, labels, include)
 
@@ -301,6 +316,8 @@ class _Parser:
             if low in AGGREGATORS and (self.at("(") or self.at("by") or self.at("without")):
                 return self.aggregation(low)
             if self.at("("):
+                if val not in PROMETHEUS_FUNCTIONS:
+                    raise PromQLError(f"unknown function with name {val!r}")
                 return self.call(val)
             if low in ("inf", "nan"):
                 return Number(float(low))
@@ -322,7 +339,13 @@ class _Parser:
             skind, sval = self.next()
             if skind != "string":
                 raise PromQLError(f"label {label!r}: want a quoted string, got {sval!r}")
-            matchers.append((label, op, _unquote(sval)))
+            value = _unquote(sval)
+            if op in ("=~", "!~"):
+                try:
+                    check(value)
+                except RegexError as exc:
+                    raise PromQLError(str(exc)) from None
+            matchers.append((label, op, value))
             if not self.at("}"):
                 self.expect(",")
         self.next()
@@ -339,7 +362,7 @@ class _Parser:
         grouping: tuple[str, ...] = ()
         without = False
         if self.at("by") or self.at("without"):
-            without = self.next()[1] == "without"
+            without = self.keyword() == "without"
             grouping = self.labels()
         self.expect("(")
         param = None
@@ -349,7 +372,7 @@ class _Parser:
         body = self.expr()
         self.expect(")")
         if self.at("by") or self.at("without"):
-            without = self.next()[1] == "without"
+            without = self.keyword() == "without"
             grouping = self.labels()
         if op == "count_values":
             raise Unsupported("count_values is not supported in direct-scrape mode (needs Prometheus)")
@@ -371,10 +394,7 @@ def _matches_empty(op: str, value: str) -> bool:
         return value == ""
     if op == "!=":
         return value != ""
-    try:
-        hit = re.fullmatch(value, "") is not None
-    except re.error:
-        return False
+    hit = anchored(value).matches("")
     return hit if op == "=~" else not hit
 
 

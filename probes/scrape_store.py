@@ -21,12 +21,12 @@ series, ~8 MB (bench/bench_scrape.py measured 12.9 KiB per series at 720 points)
 
 from __future__ import annotations
 
-import re
 from array import array
 from bisect import bisect_left, bisect_right
 from typing import Iterable, Iterator
 
 from probes.exposition import SeriesError, parse_series
+from probes.re2match import anchored
 
 __all__ = ["Store", "SeriesBuf", "DEFAULT_MAX_SERIES", "SERIES_OVERHEAD", "LOOKBACK_MS"]
 
@@ -39,10 +39,11 @@ SYNTHETIC = ("up", "scrape_duration_seconds", "scrape_samples_scraped")
 class SeriesBuf:
     """One series: its labels (with __name__) and its points, oldest first."""
 
-    __slots__ = ("labels", "ts", "vals", "stale", "__weakref__")
+    __slots__ = ("labels", "key", "ts", "vals", "stale", "__weakref__")
 
     def __init__(self, labels: dict[str, str]):
         self.labels = labels
+        self.key = tuple(sorted(labels.items()))  # Prometheus' series order (labels.Compare)
         self.ts = array("q")
         self.vals = array("d")
         self.stale: list[int] = []   # stale-marker timestamps (ms); rare, so a plain list
@@ -221,13 +222,12 @@ class Store:
     # -- reading --------------------------------------------------------------------------------
 
     def select(self, name: str | None, matchers: Iterable[tuple[str, str, str]]) -> list[SeriesBuf]:
-        """Series matching a selector; raises re.error for a bad regex."""
+        """Series matching a selector, in label order (as Prometheus returns them); raises RegexError."""
         tests = []
         name_tests = []
         for label, op, value in matchers:
             if op in ("=~", "!~"):
-                rx = _regex(value)
-                test = (label, op, rx)
+                test = (label, op, anchored(value))
             else:
                 test = (label, op, value)
             (name_tests if label == "__name__" else tests).append(test)
@@ -245,6 +245,7 @@ class Store:
                 if all(_ok(labels.get(k, ""), op, v) for k, op, v in tests) and \
                         all(_ok(labels["__name__"], op, v) for _, op, v in name_tests):
                     out.append(s)
+        out.sort(key=_series_key)
         return out
 
     @property
@@ -267,16 +268,8 @@ class Store:
                 "dropped_series": self.dropped_series, "max_series": self.max_series}
 
 
-_RX_CACHE: dict[str, re.Pattern] = {}
-
-
-def _regex(value: str) -> re.Pattern:
-    rx = _RX_CACHE.get(value)
-    if rx is None:
-        if len(_RX_CACHE) > 512:
-            _RX_CACHE.clear()
-        rx = _RX_CACHE[value] = re.compile(value, re.S)
-    return rx
+def _series_key(s: SeriesBuf) -> tuple:
+    return s.key
 
 
 def _ok(have: str, op: str, want) -> bool:
@@ -285,5 +278,5 @@ def _ok(have: str, op: str, want) -> bool:
     if op == "!=":
         return have != want
     if op == "=~":
-        return want.fullmatch(have) is not None
-    return want.fullmatch(have) is None
+        return want.matches(have)
+    return not want.matches(have)

@@ -263,7 +263,7 @@ def test_range_query_evaluates_each_step():
     ('count_values("v", c)', "needs Prometheus"),
     ("sum(c", "bad_data"),
     ('{job=""}', "non-empty matcher"),
-    ('c{a=~"("}', "regular expression"),
+    ('c{a=~"("}', "error parsing regexp"),
     ("c == 1 == 2 +", "bad_data"),
     ("clamp_min(c)", "argument"),
     ("scalar()", "argument"),
