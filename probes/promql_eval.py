@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from probes.promql_aggr import aggregate_group
-from probes.promql_funcs import MATH, OVER_TIME, arith, compare, drop_name, extrapolated_rate, go_max, go_min, \
-    histogram_quantile, instant_value, label_key, label_replace, over_time, quantile, vector_scalar
+from probes.promql_aggr import aggregate_group, topk_k
+from probes.promql_funcs import OVER_TIME, drop_name, extrapolated_rate, histogram_quantile, instant_value, label_key, \
+    label_replace, over_time, quantile, vector_scalar
+from probes.promql_math import DROPS_NAME, MATH, arith, compare, go_max, go_min
 from probes.promql_parse import COMPARISONS, SET_OPS, Agg, Binary, Call, MatrixSel, Number, PromQLError, \
     Selector, String, Unary, Unsupported
 from probes.re2match import RegexError
@@ -34,7 +35,7 @@ class Matrix(list):
 _RANGE_FUNCS = {"rate": (True, True), "increase": (True, False), "delta": (False, False)}
 SUPPORTED_FUNCTIONS = frozenset({*_RANGE_FUNCS, "irate", "idelta", *OVER_TIME, "quantile_over_time",
                                  "histogram_quantile", "label_replace", "scalar", "vector", "time", "clamp",
-                                 "clamp_min", "clamp_max", *MATH, "sort", "sort_desc", "absent", "timestamp"})
+                                 "clamp_min", "clamp_max", *MATH, "sort", "sort_desc", "absent"})
 
 
 class Evaluator:
@@ -186,7 +187,7 @@ class Evaluator:
                                   f"unique on one side")
             index[s] = (lab, v)
         op, is_cmp = node.op, node.op in COMPARISONS
-        drop = not is_cmp or node.bool_mod
+        drop = op in DROPS_NAME or node.bool_mod
         matched: dict[tuple, int] = {}
         out, keys = [], set()
         for lab, v in many:
@@ -234,6 +235,8 @@ class Evaluator:
     def aggregate(self, node: Agg, t: int) -> list:
         vec = self._vector(self.eval(node.expr, t), f"{node.op}()")
         param = self.eval(node.param, t) if node.param is not None else None
+        if node.op in ("topk", "bottomk"):
+            topk_k(param, node.op)  # a bad k is an error even over an empty vector
         groups: dict[tuple, tuple[dict, list]] = {}
         grouping = node.grouping
         memo = self._groups.get(node)
@@ -306,8 +309,6 @@ class Evaluator:
             return label_replace(vec, *(self.eval(a, t) for a in args[1:]))
         if f in ("sort", "sort_desc"):
             return sorted(vec, key=lambda s: (math.isnan(s[1]), s[1] if f == "sort" else -s[1]))
-        if f == "timestamp":
-            raise Unsupported(f"timestamp() is {NEEDS_PROMETHEUS}")
         if f == "absent":
             return [] if vec else [(_absent_labels(args[0]), 1.0)]
         rest = [self._scalar(self.eval(a, t), f) for a in args[1:]]

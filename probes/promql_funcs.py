@@ -14,12 +14,12 @@ import math
 import re
 from typing import Any, Sequence
 
-from probes.promql_parse import COMPARISONS, PromQLError
+from probes.promql_ast import PromQLError
+from probes.promql_math import DROPS_NAME, COMPARISONS, arith, compare, kahan_inc, kahan_sum, sqrt
 from probes.re2match import RegexError, anchored
 
 __all__ = ["extrapolated_rate", "instant_value", "over_time", "bucket_quantile", "quantile", "expand_template",
-           "OVER_TIME", "MATH", "compare", "arith", "vector_scalar", "histogram_quantile", "label_replace",
-           "drop_name", "label_key", "go_max", "go_min", "go_floor", "kahan_sum"]
+           "OVER_TIME", "vector_scalar", "histogram_quantile", "label_replace", "drop_name", "label_key"]
 
 
 def extrapolated_rate(ts: Sequence[int], vals: Sequence[float], range_start: int, range_end: int,
@@ -30,11 +30,11 @@ def extrapolated_rate(ts: Sequence[int], vals: Sequence[float], range_start: int
         return None
     result = vals[-1] - vals[0]
     if is_counter:
-        last = 0.0
-        for v in vals:
-            if v < last:
-                result += last  # a counter reset: the counter restarted from 0
-            last = v
+        prev = vals[0]
+        for v in vals[1:]:
+            if v < prev:
+                result += prev  # a counter reset: the counter restarted from 0
+            prev = v
     to_start = (ts[0] - range_start) / 1000
     to_end = (range_end - ts[-1]) / 1000
     sampled = (ts[-1] - ts[0]) / 1000
@@ -48,10 +48,10 @@ def extrapolated_rate(ts: Sequence[int], vals: Sequence[float], range_start: int
     interval = sampled
     interval += to_start if to_start < threshold else avg_step / 2
     interval += to_end if to_end < threshold else avg_step / 2
-    result = result * (interval / sampled)
+    factor = interval / sampled  # one factor, multiplied once: the same rounding as Prometheus
     if is_rate:
-        result /= range_ms / 1000
-    return result
+        factor /= range_ms / 1000
+    return result * factor
 
 
 def instant_value(ts: Sequence[int], vals: Sequence[float], is_rate: bool) -> float | None:
@@ -71,24 +71,6 @@ def instant_value(ts: Sequence[int], vals: Sequence[float], is_rate: bool) -> fl
     return result
 
 
-def _kahan_inc(inc: float, total: float, c: float) -> tuple[float, float]:
-    """promql/functions.go kahanSumInc (Neumaier's variant); never raises on overflow."""
-    t = total + inc
-    if abs(total) >= abs(inc):
-        c += (total - t) + inc
-    else:
-        c += (inc - t) + total
-    return t, c
-
-
-def kahan_sum(vals: Sequence[float]) -> float:
-    """sum_over_time: a compensated sum; +-Inf when it overflows, as in Prometheus 2.42."""
-    total = c = 0.0
-    for v in vals:
-        total, c = _kahan_inc(v, total, c)
-    return total if math.isinf(total) else total + c
-
-
 def _avg(vals: Sequence[float]) -> float:
     # Prometheus 2.42 avg_over_time: an incremental, compensated mean (keeps large values from overflowing).
     mean = count = c = 0.0
@@ -99,7 +81,7 @@ def _avg(vals: Sequence[float]) -> float:
                 continue
             if not math.isinf(v) and not math.isnan(v):
                 continue
-        mean, c = _kahan_inc(v / count - mean / count, mean, c)
+        mean, c = kahan_inc(v / count - mean / count, mean, c)
     return mean if math.isinf(mean) else mean + c
 
 
@@ -108,8 +90,8 @@ def _stdvar(vals: Sequence[float]) -> float:
     for v in vals:
         count += 1
         delta = v - (mean + c_mean)
-        mean, c_mean = _kahan_inc(delta / count, mean, c_mean)
-        aux, c_aux = _kahan_inc(delta * (v - (mean + c_mean)), aux, c_aux)
+        mean, c_mean = kahan_inc(delta / count, mean, c_mean)
+        aux, c_aux = kahan_inc(delta * (v - (mean + c_mean)), aux, c_aux)
     return (aux + c_aux) / count
 
 
@@ -138,7 +120,7 @@ OVER_TIME = {
     "last_over_time": lambda vals: vals[-1],
     "present_over_time": lambda vals: 1.0,
     "stdvar_over_time": _stdvar,
-    "stddev_over_time": lambda vals: _sqrt(_stdvar(vals)),
+    "stddev_over_time": lambda vals: sqrt(_stdvar(vals)),
 }
 
 
@@ -146,68 +128,6 @@ def over_time(func: str, vals: Sequence[float]) -> float | None:
     if not vals:
         return None
     return OVER_TIME[func](vals)
-
-
-def go_floor(v: float) -> float:
-    return v if not math.isfinite(v) else float(math.floor(v))
-
-
-def go_max(a: float, b: float) -> float:
-    """Go's math.Max: +Inf wins, then NaN, and +0 over -0."""
-    if math.isinf(a) and a > 0 or math.isinf(b) and b > 0:
-        return math.inf
-    if math.isnan(a) or math.isnan(b):
-        return math.nan
-    if a == 0 and b == 0:
-        return b if math.copysign(1.0, a) < 0 else a
-    return a if a > b else b
-
-
-def go_min(a: float, b: float) -> float:
-    """Go's math.Min: -Inf wins, then NaN, and -0 over +0."""
-    if math.isinf(a) and a < 0 or math.isinf(b) and b < 0:
-        return -math.inf
-    if math.isnan(a) or math.isnan(b):
-        return math.nan
-    if a == 0 and b == 0:
-        return a if math.copysign(1.0, a) < 0 else b
-    return a if a < b else b
-
-
-def _round(v: float, to: float = 1.0) -> float:
-    """funcRound: floor(v * (1/to) + 0.5) / (1/to), with Go's float division (1/0 = +Inf)."""
-    inv = arith("/", 1.0, to)
-    return arith("/", go_floor(v * inv + 0.5), inv)
-
-
-def _sqrt(v: float) -> float:
-    return math.nan if v < 0 or math.isnan(v) else math.sqrt(v)
-
-
-def _sgn(v: float) -> float:
-    return v if math.isnan(v) or v == 0 else math.copysign(1.0, v)
-
-
-def _safe(fn):
-    def run(v: float, *rest: float) -> float:
-        try:
-            return fn(v, *rest)
-        except ValueError:
-            return math.nan
-        except OverflowError:
-            return math.inf
-    return run
-
-
-MATH = {
-    "abs": abs, "ceil": lambda v: v if not math.isfinite(v) else float(math.ceil(v)),
-    "floor": go_floor,
-    "sqrt": _sqrt, "exp": _safe(math.exp),
-    "ln": _safe(lambda v: -math.inf if v == 0 else math.log(v)),
-    "log2": _safe(lambda v: -math.inf if v == 0 else math.log2(v)),
-    "log10": _safe(lambda v: -math.inf if v == 0 else math.log10(v)),
-    "sgn": _sgn, "round": _round,
-}
 
 
 def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
@@ -303,37 +223,6 @@ def label_key(labels: dict) -> tuple:
     return tuple(sorted(labels.items()))
 
 
-def compare(op: str, a: float, b: float) -> bool:
-    return {"==": a == b, "!=": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
-
-
-def arith(op: str, a: float, b: float) -> float:
-    try:
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        if op == "/":
-            return a / b
-        if op == "%":
-            return math.fmod(a, b)
-        if op == "^":
-            return math.pow(a, b)
-        if op == "atan2":
-            return math.atan2(a, b)
-    except ZeroDivisionError:  # Go float semantics: x/0 = +-Inf, 0/0 = NaN
-        if a == 0 or math.isnan(a):
-            return math.nan
-        return math.copysign(math.inf, a) * math.copysign(1.0, b)
-    except ValueError:
-        return math.nan
-    except OverflowError:
-        return math.inf
-    raise PromQLError(f"unknown operator {op}")
-
-
 def vector_scalar(op: str, vec: list, scalar: float, scalar_left: bool, bool_mod: bool, strip=None) -> list:
     """Vector-scalar operators; `strip` drops __name__ (the evaluator passes its memoised version)."""
     strip = strip or drop_name
@@ -348,7 +237,7 @@ def vector_scalar(op: str, vec: list, scalar: float, scalar_left: bool, bool_mod
             elif keep:
                 out.append((lab, v))
         else:
-            out.append((strip(lab), arith(op, a, b)))
+            out.append((strip(lab) if op in DROPS_NAME else lab, arith(op, a, b)))
     return out
 
 

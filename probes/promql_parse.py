@@ -15,106 +15,15 @@ Unsupported, which the client turns into "not supported in direct-scrape mode (n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from probes.promql_ast import AGGREGATORS, COMPARISONS, PARAM_AGGS, PREC, PROMETHEUS_FUNCTIONS, SET_OPS, UNITS, Agg, \
+    Binary, Call, Matching, MatrixSel, Number, PromQLError, Selector, String, Unary, Unsupported
 from probes.re2match import RegexError, anchored, check
 
 __all__ = ["PromQLError", "Unsupported", "parse", "parse_duration_ms", "Number", "String", "Selector",
            "MatrixSel", "Call", "Agg", "Binary", "Unary", "Matching", "AGGREGATORS"]
-
-AGGREGATORS = frozenset({"sum", "avg", "min", "max", "count", "group", "stddev", "stdvar", "topk", "bottomk",
-                         "quantile", "count_values"})
-_PARAM_AGGS = frozenset({"topk", "bottomk", "quantile", "count_values"})
-#: Every function Prometheus 2.42 knows (promql/parser/functions.go): a name outside this set is
-#: the user's typo (a parse error), a name inside it but outside the subset "needs Prometheus".
-PROMETHEUS_FUNCTIONS = frozenset("""abs absent absent_over_time acos acosh asin asinh atan atanh avg_over_time ceil
-    changes clamp clamp_max clamp_min cos cosh count_over_time days_in_month day_of_month day_of_week day_of_year deg
-    delta deriv exp floor histogram_count histogram_sum histogram_fraction histogram_quantile holt_winters hour idelta
-    increase irate label_replace label_join last_over_time ln log10 log2 max_over_time min_over_time minute month pi
-    predict_linear present_over_time quantile_over_time rad rate resets round scalar sgn sin sinh sort sort_desc sqrt
-    stddev_over_time stdvar_over_time sum_over_time tan tanh time timestamp vector year""".split())
-COMPARISONS = frozenset({"==", "!=", "<", ">", "<=", ">="})
-SET_OPS = frozenset({"and", "or", "unless"})
-_PREC = {"or": 1, "and": 2, "unless": 2, "==": 3, "!=": 3, "<": 3, ">": 3, "<=": 3, ">=": 3,
-         "+": 4, "-": 4, "*": 5, "/": 5, "%": 5, "atan2": 5, "^": 6}
-_UNITS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000,
-          "y": 31_536_000_000}
-
-
-class PromQLError(ValueError):
-    """A query we cannot run; kind is the Prometheus errorType it stands for (bad_data)."""
-
-    kind = "bad_data"
-
-
-class Unsupported(PromQLError):
-    """Valid PromQL outside the direct-scrape subset."""
-
-
-# -- AST ------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Number:
-    value: float
-
-
-@dataclass(frozen=True)
-class String:
-    value: str
-
-
-@dataclass(frozen=True)
-class Selector:
-    name: str | None
-    matchers: tuple[tuple[str, str, str], ...]  # (label, op, value); op in = != =~ !~
-    offset_ms: int = 0
-
-
-@dataclass(frozen=True)
-class MatrixSel:
-    sel: Selector
-    range_ms: int
-
-
-@dataclass(frozen=True)
-class Call:
-    func: str
-    args: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Agg:
-    op: str
-    expr: Any
-    param: Any = None
-    grouping: tuple[str, ...] = ()
-    without: bool = False
-
-
-@dataclass(frozen=True)
-class Matching:
-    card: str = "one-to-one"           # one-to-one | many-to-one (group_left) | one-to-many (group_right)
-    on: bool = False
-    labels: tuple[str, ...] = ()
-    include: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Binary:
-    op: str
-    lhs: Any
-    rhs: Any
-    bool_mod: bool = False
-    matching: Matching | None = None
-
-
-@dataclass(frozen=True)
-class Unary:
-    op: str
-    expr: Any
-
 
 # -- lexer ----------------------------------------------------------------------------------------
 
@@ -165,7 +74,7 @@ def _lex(text: str) -> list[tuple[str, str]]:
 def parse_duration_ms(text: str) -> int:
     ms = 0
     for num, unit in re.findall(r"(\d+)(ms|[smhdwy])", text):
-        ms += int(num) * _UNITS[unit]
+        ms += int(num) * UNITS[unit]
     if ms <= 0:
         raise PromQLError(f"bad duration {text!r}")
     return ms
@@ -202,7 +111,7 @@ class _Parser:
 
     def binop(self) -> str | None:
         kind, val = self.peek()
-        if kind == "op" and val in _PREC:
+        if kind == "op" and val in PREC:
             return val
         if kind == "ident" and val.lower() in ("and", "or", "unless", "atan2"):
             return val.lower()
@@ -212,7 +121,7 @@ class _Parser:
         lhs = self.unary()
         while True:
             op = self.binop()
-            if op is None or _PREC[op] < min_prec:
+            if op is None or PREC[op] < min_prec:
                 return lhs
             self.next()
             bool_mod = False
@@ -222,7 +131,7 @@ class _Parser:
                 self.next()
                 bool_mod = True
             matching = self.matching(op)
-            nxt = _PREC[op] if op == "^" else _PREC[op] + 1  # ^ is right-associative
+            nxt = PREC[op] if op == "^" else PREC[op] + 1  # ^ is right-associative
             rhs = self.expr(nxt)
             lhs = Binary(op, lhs, rhs, bool_mod, matching)
 
@@ -258,7 +167,7 @@ class _Parser:
         kind, val = self.peek()
         if kind == "op" and val in ("-", "+"):
             self.next()
-            inner = self.expr(_PREC["^"])
+            inner = self.expr(PREC["^"])
             if val == "+":
                 return inner
             if isinstance(inner, Number):
@@ -366,7 +275,7 @@ class _Parser:
             grouping = self.labels()
         self.expect("(")
         param = None
-        if op in _PARAM_AGGS:
+        if op in PARAM_AGGS:
             param = self.expr()
             self.expect(",")
         body = self.expr()

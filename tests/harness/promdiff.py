@@ -157,7 +157,11 @@ def same_value(a: float, b: float, ulps: int = 0) -> bool:
 
 
 def differences(want: tuple, got: tuple, ordered: bool = False, ulps: int = 0) -> str:
-    """'' when the answers agree, else what differs (for the assertion message)."""
+    """'' when the answers agree, else what differs (for the assertion message).
+
+    ordered (sort, sort_desc): the values must come in the same order too. Which of two equal
+    values (or two NaNs) comes first is left open: Go's sort.Sort is not stable, so Prometheus
+    itself promises no order among ties."""
     if want[0] != got[0]:
         return f"prometheus {want[0]} {str(want[1])[:200]!r}, llmwatch {got[0]} {str(got[1])[:200]!r}"
     kind = want[0]
@@ -166,9 +170,11 @@ def differences(want: tuple, got: tuple, ordered: bool = False, ulps: int = 0) -
     if kind == "scalar":
         return "" if same_value(want[1], got[1], ulps) else f"scalar {want[1]!r} != {got[1]!r}"
     w, g = list(want[1]), list(got[1])
-    if not ordered:
-        w.sort(key=lambda s: s[0])
-        g.sort(key=lambda s: s[0])
+    if ordered and kind == "vector":
+        if len(w) != len(g) or not all(same_value(a[1], b[1], ulps) for a, b in zip(w, g)):
+            return f"order differs: prometheus {[s[1] for s in w]}, llmwatch {[s[1] for s in g]}"
+    w.sort(key=lambda s: s[0])
+    g.sort(key=lambda s: s[0])
     if [s[0] for s in w] != [s[0] for s in g]:
         return f"label sets differ:\n  prometheus {[dict(s[0]) for s in w]}\n  llmwatch   {[dict(s[0]) for s in g]}"
     for (labels, a), (_, b) in zip(w, g):
