@@ -40,6 +40,7 @@ _ESC = re.compile(r"\\(.)")
 _ESCAPES = {"n": "\n", "\\": "\\", '"': '"'}
 _CREATED_KINDS = frozenset({"counter", "histogram", "summary", "gaugehistogram"})
 _TS_INT = re.compile(r"-?\d+\Z")
+_INT64 = 2 ** 63  # sample timestamps are int64 milliseconds, as in Prometheus' TSDB
 
 
 class SeriesError(ValueError):
@@ -116,11 +117,14 @@ def parse(text: str, content_type: str = "") -> Parsed:
                     f = float(ts)
                     if not math.isfinite(f):
                         raise ValueError(ts)
-                    t = round(f * 1000) if om else int(f)
+                    t = int(f * 1000) if om else int(f)  # Prometheus: int64(ts * 1000), truncated
                 else:
                     t = int(ts)
             except ValueError:
                 out.bad(lineno, f"bad timestamp {ts[:40]!r}")
+                continue
+            if not -_INT64 <= t < _INT64:  # a long float or a nanosecond stamp: this sample only
+                out.bad(lineno, f"timestamp out of range {ts[:40]!r}")
                 continue
         if om and created_skip and name in created_skip:
             continue

@@ -187,10 +187,19 @@ class ScrapeClient:
         async with self._lock:
             if self._client is None:
                 self._client = make_client(self._options)
-            await asyncio.gather(*(self._scrape(t) for t in self._targets))
-            self.store.prune(int(time.time() * 1000))
-            self.scrapes += 1
-            self.first_scrape.set()
+            try:
+                results = await asyncio.gather(*(self._scrape(t) for t in self._targets), return_exceptions=True)
+                for tgt, res in zip(self._targets, results):
+                    if isinstance(res, Exception):  # one target's bug costs that target, not the round
+                        self._failed(tgt, f"internal error ({type(res).__name__}: {res})")
+            finally:  # retention, counters and the first-scrape flag never depend on one target
+                self.store.prune(int(time.time() * 1000))
+                self.scrapes += 1
+                self.first_scrape.set()
+
+    def _failed(self, tgt: _TargetState, error: str, took: float = 0.0) -> None:
+        tgt.health, tgt.last_error, tgt.samples = "down", one_line(error or "no answer", 300), 0
+        self.store.down(tgt.job, tgt.instance, int(time.time() * 1000), took)
 
     async def _scrape(self, tgt: _TargetState) -> None:
         start = time.time()

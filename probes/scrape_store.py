@@ -52,7 +52,10 @@ class SeriesBuf:
         ts = self.ts
         if ts and t <= ts[-1]:
             return False  # duplicate or out of order: Prometheus rejects it too
-        ts.append(t)
+        try:
+            ts.append(t)
+        except OverflowError:  # beyond int64 ms: the parser counts these, a replay must not crash either
+            return False
         self.vals.append(v)
         return True
 
