@@ -10,15 +10,15 @@ the Prometheus client produces.
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 from urllib.parse import quote
 
 import httpx
 
+from probes.amtool_matchers import Matcher, MatcherError, parse_matcher, parse_matchers
 from probes.apibase import ApiClientBase, one_line, status_kind
 from probes.config import Endpoint
 from probes.http import Response
@@ -28,27 +28,6 @@ __all__ = ["AlertmanagerClient", "AmAlert", "AmError", "Silence", "Matcher", "Ma
            "parse_matchers"]
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Matcher:
-    """One label matcher, as Alertmanager stores it; str() gives amtool syntax back."""
-
-    name: str
-    value: str
-    is_regex: bool = False
-    is_equal: bool = True
-
-    @property
-    def op(self) -> str:
-        return {(False, True): "=", (False, False): "!=", (True, True): "=~", (True, False): "!~"}[
-            (self.is_regex, self.is_equal)]
-
-    def to_api(self) -> dict[str, Any]:
-        return {"name": self.name, "value": self.value, "isRegex": self.is_regex, "isEqual": self.is_equal}
-
-    def __str__(self) -> str:
-        return f"{self.name}{self.op}{json.dumps(self.value, ensure_ascii=False)}"
 
 
 @dataclass(frozen=True)
@@ -80,78 +59,6 @@ class Silence:
     created_by: str
     comment: str
     updated_at: datetime | None = None
-
-
-class MatcherError(ValueError):
-    """A matcher string we cannot read; the message says what amtool would accept."""
-
-
-_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-_MATCHER = re.compile(r"^\s*([^=!~\s]+)\s*(=~|!~|!=|=)\s*(.*?)\s*$", re.S)
-
-
-def parse_matcher(text: str) -> Matcher:
-    """'alertname=Foo', 'severity!="info"', 'job=~"api.*"', 'instance!~host-\\d+' -> Matcher.
-
-    Values may be double-quoted with Go/JSON escapes (\\" \\\\ \\n), like amtool and PromQL.
-    """
-    m = _MATCHER.match(text)
-    if not m:
-        raise MatcherError(f"bad matcher {text!r}: expected name=value, name!=value, name=~regex or name!~regex")
-    name, op, raw = m.groups()
-    if not _NAME.fullmatch(name):
-        raise MatcherError(f"bad matcher {text!r}: {name!r} is not a valid label name")
-    value = raw
-    if raw.startswith('"') or raw.startswith("'"):
-        if len(raw) < 2 or raw[-1] != raw[0]:
-            raise MatcherError(f"bad matcher {text!r}: unterminated quoted value")
-        if raw[0] == "'":
-            value = raw[1:-1]
-        else:
-            try:
-                value = json.loads(raw)
-            except ValueError:
-                raise MatcherError(f"bad matcher {text!r}: invalid escape in quoted value") from None
-    if op in ("=~", "!~"):
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise MatcherError(f"bad matcher {text!r}: invalid regex: {exc}") from None
-    return Matcher(name=name, value=value, is_regex=op in ("=~", "!~"), is_equal=op in ("=", "=~"))
-
-
-def parse_matchers(args: Iterable[str]) -> list[Matcher]:
-    """amtool's argument list: a first argument without an operator is the alert name
-    (`amtool silence add HighLatency severity=warning`); '{a="b", c=~"d"}' is read too."""
-    out: list[Matcher] = []
-    for i, arg in enumerate(args):
-        text = arg.strip()
-        if text.startswith("{") and text.endswith("}"):
-            out += [parse_matcher(part) for part in _split_braces(text[1:-1])]
-        elif i == 0 and not any(op in text for op in ("=", "!", "~")):
-            out.append(Matcher("alertname", text))
-        else:
-            out.append(parse_matcher(text))
-    return out
-
-
-def _split_braces(body: str) -> list[str]:
-    parts, cur, quoted, escaped = [], [], False, False
-    for ch in body:
-        if escaped:
-            escaped = False
-        elif ch == "\\" and quoted:
-            escaped = True
-        elif ch == '"':
-            quoted = not quoted
-        elif ch == "," and not quoted:
-            parts.append("".join(cur))
-            cur = []
-            continue
-        cur.append(ch)
-    if "".join(cur).strip():
-        parts.append("".join(cur))
-    return [p for p in parts if p.strip()]
 
 
 def rfc3339(t: datetime | float) -> str:

@@ -114,7 +114,7 @@ def test_timeout_is_kept(tmp_path):
 @pytest.mark.parametrize("args, needle", [
     (("silence", "alertname=X"), "needs a comment"),
     (("silence", "alertname=X", "-c", " "), "needs a comment"),
-    (("silence", "job=~(", "-c", "why"), "invalid regex"),
+    (("silence", "alertname=X", "job=~(", "-c", "why"), "error parsing regexp"),  # first arg: an alert name
     (("silence", "alertname=X", "-c", "why", "-d", "two hours"), "bad duration"),
     (("silence", "alertname=X", "-c", "why", "-d", "0s"), "positive"),
     (("--state", "resolved"), "use firing or pending"),

@@ -36,6 +36,7 @@ SEED_RULES = Path(__file__).with_name("rules") / "seed_alerts.yml"
 _BINARIES: dict[str, tuple[str, str]] = {
     "prometheus": ("/usr/bin/prometheus", "prometheus"),
     "promtool": ("/usr/bin/promtool", "prometheus"),
+    "amtool": ("/usr/bin/amtool", "prometheus-alertmanager"),
     "prometheus-alertmanager": ("/usr/bin/prometheus-alertmanager", "prometheus-alertmanager"),
     "alertmanager": ("/usr/bin/prometheus-alertmanager", "prometheus-alertmanager"),
 }

@@ -6,7 +6,6 @@ Nothing here talks to Alertmanager: the form returns a validated SilenceSpec, or
 
 from __future__ import annotations
 
-import shlex
 import time
 
 from rich.text import Text
@@ -17,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from probes.alertmanager import MatcherError, parse_matchers
+from probes.amtool_matchers import MatcherError, parse_matchers, split_args
 from probes.alerts import DEFAULT_SILENCE, SilenceSpec, default_author, span_text, validate_silence
 from probes.textsafe import clean
 
@@ -98,7 +97,7 @@ class SilenceForm(ModalScreen["SilenceSpec | None"]):
         val = {k: self.query_one(f"#silence-{k}", Input).value for k in ("matchers", "duration", "comment", "author")}
         error = self.query_one("#silence-error", Static)
         try:
-            matchers = parse_matchers(_split_args(val["matchers"]))
+            matchers = parse_matchers(split_args(val["matchers"]))
             self.spec = validate_silence(matchers, val["duration"], val["comment"], val["author"], self.clock())
         except (MatcherError, ValueError) as exc:
             self.spec = None
@@ -123,14 +122,3 @@ class SilenceForm(ModalScreen["SilenceSpec | None"]):
     @on(Button.Pressed, "#silence-cancel")
     def _cancel(self) -> None:
         self.dismiss(None)
-
-
-def _split_args(text: str) -> list[str]:
-    """'alertname="A b" job=x' or '{alertname="A b", job="x"}' -> matcher arguments."""
-    text = text.strip()
-    if text.startswith("{"):
-        return [text]
-    try:
-        return [part for part in shlex.split(text, posix=False)]
-    except ValueError as exc:
-        raise ValueError(f"matchers: {exc}") from None
