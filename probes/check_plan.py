@@ -20,7 +20,7 @@ from probes.prometheus import PrometheusClient
 from probes.redact import display_url
 from probes.status import Status
 from probes.textsafe import clean
-from probes.thresholds import evaluate, parse_range
+from probes.thresholds import evaluate, parse_range, perfdata_bound
 
 SEVERITY = {"critical": Status.CRITICAL, "page": Status.CRITICAL, "error": Status.CRITICAL,
             "warning": Status.WARNING}
@@ -103,7 +103,7 @@ def rule_result(rule: Rule, result) -> CheckResult:
         series = f" {where}" if where and len(finite) > 1 else ""
         summary = f"{shown}{series} outside the {word} range {limit.text}"
     perf = tuple(Perf(rule.name if len(finite) == 1 else f"{rule.name}{_series_name(lab)}", v, _perf_uom(rule.unit),
-                      rule.warn or "", rule.crit or "") for lab, v in finite[:20])
+                      perfdata_bound(rule.warn), perfdata_bound(rule.crit)) for lab, v in finite[:20])
     return CheckResult(rule.name, "rule", status, summary, value=value, unit=rule.unit, perfdata=perf)
 
 

@@ -240,10 +240,13 @@ def _ratio(value: Any, ctx: str) -> float:
     return number
 
 
-def _threshold(value: Any, ctx: str) -> str:
+def _threshold(value: Any, ctx: str) -> str | None:
+    """A Nagios range; "" is "not set", as the plugin libraries treat an empty -w/-c."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ConfigError(f"{ctx}: expected a Nagios range like \"10\", \"10:\", \"~:10\", \"@10:20\"")
     text = str(value).strip()
+    if not text:
+        return None
     from probes.thresholds import ThresholdError, parse_range  # local: keeps import cost off config
 
     try:

@@ -2,7 +2,11 @@
 
 A range [@]start:end alerts when the value is OUTSIDE start..end (inclusive), or INSIDE it when
 the range starts with `@`. `start` defaults to 0, `~` is minus infinity, an empty end is infinity.
-(monitoring-plugins development guidelines, "Threshold and ranges".)
+(monitoring-plugins development guidelines, "Threshold and ranges".) As the C library's
+parse_range_string (lib/utils_base.c) reads numbers with strtod, a trailing `%` is ignored
+(`1:12%` is 1..12, lib/tests/test_utils.c); an empty range is "not set" (Monitoring::Plugin's
+Threshold.pm _inflate), which config.py maps to None. Deliberate difference: other text after a
+number (`10abc`) is refused, where strtod would silently read 10 (and `abc` as 0).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from probes.status import Status
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_RANGE = re.compile(rf"^(?P<at>@)?(?:(?P<start>~|{_NUM})?:)?(?P<end>{_NUM})?$")
+_RANGE = re.compile(rf"^(?P<at>@)?(?:(?:(?P<start>~|{_NUM})%?)?:)?(?:(?P<end>{_NUM})%?)?$")
 
 
 class ThresholdError(ValueError):
@@ -39,7 +43,7 @@ def parse_range(text: str) -> Range:
     raw = str(text).strip()
     m = _RANGE.match(raw)
     if not raw or not m or (m.group("start") is None and m.group("end") is None and ":" not in raw):
-        raise ThresholdError(f"bad threshold range {text!r} (use 10, 10:, ~:10, 10:20 or @10:20)")
+        raise ThresholdError(f"bad threshold range {text!r} (use 10, 10:, ~:10, 10:20, @10:20 or 1:12%)")
     has_colon = ":" in raw
     start_s, end_s = m.group("start"), m.group("end")
     if not has_colon:
@@ -64,7 +68,7 @@ def evaluate(value: float, warn: str | Range | None, crit: str | Range | None) -
 
 
 def perfdata_bound(r: str | Range | None) -> str:
-    """The range as it belongs in perfdata's warn/crit field (the text, or empty)."""
+    """The range as it belongs in perfdata's warn/crit field (the text without `%`, or empty)."""
     if r is None:
         return ""
-    return r.text if isinstance(r, Range) else str(r).strip()
+    return (r.text if isinstance(r, Range) else str(r).strip()).replace("%", "")
