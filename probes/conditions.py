@@ -8,13 +8,20 @@ and evaluates to UNKNOWN with a message naming it, so one typo cannot crash a da
 Grammar: `operand OP operand`, OP one of == != < <= > >=.
   operand   [STATUS] [BODY] [BODY].a.b[0].c [RESPONSE_TIME] [CONNECTED] [CERTIFICATE_EXPIRATION]
             [IP] [HEADER].Name | len(x) has(x) pat(glob) any(a, b, c) | "quoted" | bare words
-Comparison (as in Gatus): numeric when both sides are numbers, else as strings. < <= > >= need
-numbers; durations like 48h, 1m30s, 500ms count as milliseconds (the unit of [RESPONSE_TIME] and
-[CERTIFICATE_EXPIRATION]). Deliberate differences from Gatus, each to avoid a silent pass:
+Comparison as in Gatus (config/endpoint/condition.go isEqual): == and != compare as integers
+when both sides are integers the way Go's strconv.ParseInt(s, 0, 64) reads them (so "0x1",
+"0o1", "0b1" and "1" are equal, and "010" is 8), else as text. < <= > >= need numbers (the same
+integers first, then decimals); durations like 48h, 1m30s, 500ms count as milliseconds (the
+unit of [RESPONSE_TIME] and [CERTIFICATE_EXPIRATION]). len() is Gatus' (probes/gatus_text.py):
+items of a JSON array, bytes of a string, bytes of the JSON text of an object (json.Marshal:
+keys sorted, no spaces), and len([BODY]) of anything but an array body is the body's byte length.
+Deliberate differences from Gatus, each to avoid a silent pass or a check that can never pass:
 a missing JSON path or a non-JSON body fails the condition (Gatus compares the text
-"(INVALID)"), non-numbers in < > fail (Gatus uses 0), unknown placeholders and functions are
-malformed (Gatus compares them as literal text). `true`/`false` compare case-insensitively; a
-body that is one JSON string ("I'm alive!") resolves [BODY] to the string itself.
+"(INVALID)"), non-numbers in < > fail (Gatus uses 0), decimals in < > keep their fraction (Gatus
+truncates both sides to integers, so `[BODY].load < 1.5` fails at 1.2), unknown placeholders and
+functions are malformed (Gatus compares them as literal text), a JSON number keeps its plain
+text (Gatus prints 1000000 as 1e+06, and `== 1000000` fails there). `true`/`false` compare
+case-insensitively; a body that is one JSON string ("I'm alive!") resolves [BODY] to the string.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from typing import Any, Iterable, Mapping
 
 from probes.condparse import FUNCTIONS, OPERATORS, PLACEHOLDERS, Operand, parse_operand, split_condition
 from probes.durations import DurationError, format_duration, parse_duration
+from probes.gatus_text import body_len, go_parse_int, value_len
 from probes.status import Status
 from probes.textsafe import one_line
 
@@ -153,12 +161,12 @@ def _resolve(o: Operand, obs: Observation) -> Any:
             return "true"  # the path exists (even when its value is null or "")
         return "true" if _text(value) != "" else "false"
     if o.kind == "len" and inner is not None:
+        if inner.kind == "placeholder" and inner.name == "BODY" and not inner.path:
+            if obs.body_error:
+                raise _Unresolved(obs.body_error)
+            return str(body_len(obs.body))
         value = _resolve(inner, obs)
-        if inner.name == "BODY" and not inner.path and obs.json[0]:
-            value = obs.json[1]  # len([BODY]) of a JSON list/object counts its items
-        if isinstance(value, (list, dict, str)):
-            return str(len(value))
-        return str(len(_text(value)))
+        return str(value_len(value, _text(value)))
     name = o.name
     if name == "STATUS":
         return str(obs.status)
@@ -234,7 +242,10 @@ def _number(s: str) -> float | None:
 
 
 def _number_or_duration(s: str) -> float | None:
-    """Numbers as they are; durations (48h, 1m30s, 500ms) in milliseconds."""
+    """Go integers (0x1F, 0o17, 010) and decimals as they are; durations (48h, 1m30s, 500ms) in ms."""
+    i = go_parse_int(s.strip())
+    if i is not None:
+        return float(i)
     n = _number(s)
     if n is not None:
         return n
@@ -245,9 +256,9 @@ def _number_or_duration(s: str) -> float | None:
 
 
 def _equal(a: str, b: str) -> bool:
-    na, nb = _number(a), _number(b)
-    if na is not None and nb is not None:
-        return na == nb
+    ia, ib = go_parse_int(a), go_parse_int(b)
+    if ia is not None and ib is not None:
+        return ia == ib
     if a.lower() in ("true", "false") and b.lower() in ("true", "false"):
         return a.lower() == b.lower()
     return a == b

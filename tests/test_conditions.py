@@ -183,7 +183,8 @@ def test_object_values_compare_as_compact_json():
 @pytest.mark.parametrize("text, expected", [
     ("len([BODY].models) == 2", True),
     ("len([BODY].models) > 0", True),
-    ("len([BODY].checks) == 4", True),
+    ("len([BODY].checks) == 219", True),     # an object: bytes of its json.Marshal text, as Gatus
+    ("len([BODY].checks) == 4", False),      # (not its number of keys)
     ("len([BODY].status) == 7", True),
     ("len([BODY].missing) == 0", False),
     ("has([BODY].status) == true", True),
@@ -202,7 +203,8 @@ def test_object_values_compare_as_compact_json():
     ("[BODY].status == any(ok, up)", False),
     ("[BODY].status != any(ok, up)", True),
     ("[STATUS] == any(200, 204)", True),
-    ("[STATUS] == any(200.0, 201)", True),  # numeric equality inside any()
+    ("[STATUS] == any(0xC8, 201)", True),   # integer equality inside any(): 0xC8 is 200
+    ("[STATUS] == any(200.0, 201)", False),  # 200.0 is no integer: compared as text, as in Gatus
     ('[BODY].checks.database.connection_pool == any("8/10", "9/10")', True),
 ])
 def test_functions(text, expected):
@@ -212,6 +214,7 @@ def test_functions(text, expected):
 def test_len_of_whole_body_counts_items_or_characters():
     assert ok("len([BODY]) == 3", obs([1, 2, 3]))
     assert ok("len([BODY]) == 5", obs(b"hello"))
+    assert ok("len([BODY]) == 20", obs(b'{"name": "john.doe"}'))  # an object body: its bytes
     assert ok("has([BODY]) == false", obs(b""))
     assert ok("has([BODY]) == true", obs(b"x"))
 
@@ -220,8 +223,10 @@ def test_len_of_whole_body_counts_items_or_characters():
 
 @pytest.mark.parametrize("text, expected", [
     ("[BODY].version == 1.0.0", True),        # not a number: string comparison
-    ("[STATUS] == 200.0", True),              # both numbers: numeric
-    ("[STATUS] == 0200", True),
+    ("[STATUS] == 200.0", False),             # Gatus: 200.0 is no integer, so text: "200" != "200.0"
+    ("[STATUS] == 0200", False),              # a leading 0 is octal (0200 = 128), as Go's ParseInt
+    ("[STATUS] == 0310", True),               # ... so this one holds
+    ("[STATUS] == 0xc8", True),
     ("[STATUS] != 200", False),
     ("[STATUS] < 300", True),
     ("[STATUS] <= 200", True),
