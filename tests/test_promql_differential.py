@@ -17,7 +17,7 @@ import math
 
 import pytest
 
-from probes.promql_query import instant_query
+from probes.promql_query import instant_query, range_query
 from tests.harness import promdiff
 from tests.promql_table import OUTSIDE, REGEXES, expressions
 
@@ -94,6 +94,21 @@ def test_every_regex_of_the_table_matches_the_same_values(both):
         for label in ("version", "inst"):
             want, got = ask(both, f'build_info{{{label}=~"{esc}"}}', promdiff.T0 + 300)
             assert not promdiff.differences(want, got), (pattern, why, want, got)
+
+
+RANGE_EXPRS = ["rate(http_requests_total[1m])", "sum by (job) (rate(http_requests_total[5m]))", "edge", "short_lived",
+               "histogram_quantile(0.9, rate(lat_seconds_bucket[2m]))", "absent(short_lived)", "time()",
+               '-{__name__=~"http_requests_total|http_errors_total"}', "clamp(temp_celsius, 0, NaN)",
+               "SUM(edge) BY (case)", "temp_celsius > BOOL 45", 'label_replace(edge, "c", "$1", "case", "(n.*)")']
+
+
+@pytest.mark.parametrize("expr", RANGE_EXPRS)
+def test_range_queries_answer_as_prometheus_does(both, expr):
+    url, store = both
+    start, end, step = promdiff.T0 - 60, promdiff.T0 + 960, 30
+    want = promdiff.prom_answer(promdiff.prom_query(url, expr, start, end=end, step=step))
+    got = promdiff.llmwatch_answer(range_query(store, expr, start * 1000, end * 1000, step * 1000))
+    assert not promdiff.differences(want, got), promdiff.differences(want, got)
 
 
 @pytest.mark.parametrize("expr", OUTSIDE)

@@ -101,9 +101,12 @@ def create_blocks(text: str, workdir: Path, promtool: str) -> Path:
     return workdir / "data"
 
 
-def prom_query(url: str, expr: str, t: float) -> dict[str, Any]:
-    body = urllib.parse.urlencode({"query": expr, "time": repr(t)}).encode()
-    req = urllib.request.Request(f"{url}/api/v1/query", data=body, method="POST")
+def prom_query(url: str, expr: str, t: float, *, end: float | None = None, step: float = 0.0) -> dict[str, Any]:
+    """An instant query at t, or with `end` a range query from t to end every `step` seconds."""
+    params = {"query": expr, "time": repr(t)} if end is None else \
+        {"query": expr, "start": repr(t), "end": repr(end), "step": repr(step)}
+    path = "query" if end is None else "query_range"
+    req = urllib.request.Request(f"{url}/api/v1/{path}", data=urllib.parse.urlencode(params).encode(), method="POST")
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback
             return json.loads(resp.read())
@@ -180,4 +183,7 @@ def differences(want: tuple, got: tuple, ordered: bool = False, ulps: int = 0) -
     for (labels, a), (_, b) in zip(w, g):
         if kind == "vector" and not same_value(a, b, ulps):
             return f"{dict(labels)}: prometheus {a!r}, llmwatch {b!r}"
+        if kind == "matrix" and (len(a) != len(b) or not all(
+                ta == tb and same_value(va, vb, ulps) for (ta, va), (tb, vb) in zip(a, b))):
+            return f"{dict(labels)}: prometheus {a[:6]}..., llmwatch {b[:6]}..."
     return ""
