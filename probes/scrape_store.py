@@ -41,9 +41,10 @@ class SeriesBuf:
 
     __slots__ = ("labels", "key", "ts", "vals", "stale", "__weakref__")
 
-    def __init__(self, labels: dict[str, str]):
+    def __init__(self, labels: dict[str, str], key: tuple | None = None):
         self.labels = labels
-        self.key = tuple(sorted(labels.items()))  # Prometheus' series order (labels.Compare)
+        # Prometheus' series order (labels.Compare); the store passes its own dict key: no extra memory
+        self.key = key if key is not None else tuple(sorted(labels.items()))
         self.ts = array("q")
         self.vals = array("d")
         self.stale: list[int] = []   # stale-marker timestamps (ms); rare, so a plain list
@@ -132,7 +133,7 @@ class Store:
             return s
         if not synthetic and len(self.series) >= self.max_series:
             return None
-        s = self.series[key] = SeriesBuf(labels)
+        s = self.series[key] = SeriesBuf(labels, key)
         self.by_name.setdefault(labels["__name__"], {})[key] = s
         return s
 
