@@ -15,6 +15,7 @@ import math
 from typing import Any
 
 from probes.promql_funcs import quantile
+from probes.promql_math import inf_mean_holds
 from probes.promql_parse import PromQLError
 
 __all__ = ["aggregate_group", "topk_k"]
@@ -42,11 +43,8 @@ def _avg(vals: list[float]) -> float:
     mean, count = vals[0], 1
     for v in vals[1:]:
         count += 1
-        if math.isinf(mean):
-            if math.isinf(v) and (mean > 0) == (v > 0):
-                continue
-            if not math.isinf(v) and not math.isnan(v):
-                continue
+        if inf_mean_holds(mean, v):
+            continue
         mean += v / count - mean / count
     return mean
 

@@ -15,7 +15,7 @@ import re
 from typing import Any, Sequence
 
 from probes.promql_ast import PromQLError
-from probes.promql_math import DROPS_NAME, COMPARISONS, arith, compare, kahan_inc, kahan_sum, sqrt
+from probes.promql_math import DROPS_NAME, COMPARISONS, arith, compare, inf_mean_holds, kahan_inc, kahan_sum, sqrt
 from probes.re2match import RegexError, anchored
 
 __all__ = ["extrapolated_rate", "instant_value", "over_time", "bucket_quantile", "quantile", "expand_template",
@@ -76,11 +76,8 @@ def _avg(vals: Sequence[float]) -> float:
     mean = count = c = 0.0
     for v in vals:
         count += 1
-        if math.isinf(mean):
-            if math.isinf(v) and (mean > 0) == (v > 0):
-                continue
-            if not math.isinf(v) and not math.isnan(v):
-                continue
+        if inf_mean_holds(mean, v):
+            continue
         mean, c = kahan_inc(v / count - mean / count, mean, c)
     return mean if math.isinf(mean) else mean + c
 

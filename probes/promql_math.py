@@ -13,7 +13,7 @@ from typing import Sequence
 
 from probes.promql_ast import COMPARISONS, PromQLError
 
-__all__ = ["arith", "compare", "go_floor", "go_max", "go_min", "kahan_inc", "kahan_sum", "MATH", "DROPS_NAME", "sqrt", "COMPARISONS"]
+__all__ = ["inf_mean_holds", "arith", "compare", "go_floor", "go_max", "go_min", "kahan_inc", "kahan_sum", "MATH", "DROPS_NAME", "sqrt", "COMPARISONS"]
 
 
 def kahan_inc(inc: float, total: float, c: float) -> tuple[float, float]:
@@ -140,3 +140,13 @@ def _pow(a: float, b: float) -> float:
             odd = b.is_integer() and int(b) % 2 == 1
             return -math.inf if odd and math.copysign(1.0, a) < 0 else math.inf
         return math.nan
+
+
+def inf_mean_holds(mean: float, v: float) -> bool:
+    """The avg/avg_over_time guard: an infinite running mean stays as it is when the next value is
+    the same infinity or any finite number (Inf - Inf would turn it into NaN)."""
+    if not math.isinf(mean):
+        return False
+    if math.isinf(v):
+        return (mean > 0) == (v > 0)
+    return not math.isnan(v)
