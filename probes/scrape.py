@@ -37,11 +37,13 @@ from probes.promql_query import RangeEval, instant_query
 from probes.promtypes import ApiError, ApiResult, QueryResult, Target
 from probes.redact import display_url
 from probes.scrape_store import DEFAULT_MAX_SERIES, Store
+from probes.scrape_targets import ScrapeTarget, as_targets
 
-__all__ = ["ScrapeClient", "parse_scrape_arg", "ScrapeArgError", "NEEDS_PROMETHEUS"]
+__all__ = ["ScrapeClient", "ScrapeTarget", "parse_scrape_arg", "ScrapeArgError", "NEEDS_PROMETHEUS"]
 
 NEEDS_PROMETHEUS = "needs_prometheus"
 RANGE_SLICE_S = 0.01  # range-query evaluation time between two yields to the event loop
+_NO_AUTH = ScrapeTarget("", "").client_key()
 _JOB_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:")
 
 
@@ -94,6 +96,7 @@ class _TargetState:
     samples: int = 0
     malformed: int = 0
     problems: list[str] = field(default_factory=list)
+    auth: ScrapeTarget | None = None   # its credentials (None: the client-wide options)
 
 
 class ScrapeClient:
@@ -102,7 +105,7 @@ class ScrapeClient:
 
     system = "Direct scrape"
 
-    def __init__(self, targets: Sequence[tuple[str, str]], interval: float = 5.0, retention: float = 3600.0,
+    def __init__(self, targets: Sequence[ScrapeTarget | tuple[str, str]], interval: float = 5.0, retention: float = 3600.0,
                  timeout: float | None = None, options: ClientOptions | None = None, *,
                  max_series: int = DEFAULT_MAX_SERIES, max_bytes: int = DEFAULT_MAX_BYTES,
                  client: httpx.AsyncClient | None = None):
@@ -113,7 +116,7 @@ class ScrapeClient:
         self.timeout = float(timeout) if timeout is not None else min(10.0, self.interval)
         self.max_bytes = max_bytes
         self.store = Store(retention_s=retention, max_series=max_series)
-        self._targets = [_TargetState(job, url, _instance(url)) for job, url in targets]
+        self._targets = [_TargetState(t.job, t.url, _instance(t.url), auth=t) for t in as_targets(targets)]
         opts = options or ClientOptions(timeout=self.timeout)
         self._options = ClientOptions(
             timeout=self.timeout, bearer_token=opts.bearer_token, username=opts.username, password=opts.password,
@@ -122,6 +125,7 @@ class ScrapeClient:
             headers={"Accept": ACCEPT, "X-Prometheus-Scrape-Timeout-Seconds": f"{self.timeout:g}", **opts.headers})
         self._client = client
         self._owns_client = client is None
+        self._clients: dict[tuple, httpx.AsyncClient] = {}  # per distinct target credentials
         self._task: asyncio.Task | None = None
         self._lock = asyncio.Lock()
         self.scrapes = 0
@@ -173,6 +177,9 @@ class ScrapeClient:
         if self._owns_client and self._client is not None:
             await self._client.aclose()
             self._client = None
+        for extra in self._clients.values():
+            await extra.aclose()
+        self._clients.clear()
 
     async def __aenter__(self) -> "ScrapeClient":
         return self
@@ -201,6 +208,16 @@ class ScrapeClient:
         tgt.health, tgt.last_error, tgt.samples = "down", one_line(error or "no answer", 300), 0
         self.store.down(tgt.job, tgt.instance, int(time.time() * 1000), took)
 
+    def _client_for(self, tgt: _TargetState) -> httpx.AsyncClient:
+        """The shared client, or one per distinct set of target credentials (made once)."""
+        assert self._client is not None
+        if tgt.auth is None or tgt.auth.client_key() == _NO_AUTH:
+            return self._client
+        key = tgt.auth.client_key()
+        if key not in self._clients:
+            self._clients[key] = make_client(tgt.auth.options(self._options))
+        return self._clients[key]
+
     async def _scrape(self, tgt: _TargetState) -> None:
         start = time.time()
         t_ms = int(start * 1000)
@@ -208,7 +225,7 @@ class ScrapeClient:
         error = ""
         parsed = None
         try:
-            resp = await fetch(self._client, "GET", tgt.url, timeout=self.timeout, max_bytes=self.max_bytes)
+            resp = await fetch(self._client_for(tgt), "GET", tgt.url, timeout=self.timeout, max_bytes=self.max_bytes)
             if resp.status != 200:
                 error = f"server returned HTTP status {resp.status}"
             else:

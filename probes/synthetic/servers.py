@@ -285,8 +285,11 @@ class PrometheusServer(_ManagedServer):
         workdir: str | os.PathLike[str] | None = None,
         binary: str | None = None,
         alert_resend_delay: str = "1s",
+        scrape_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__(port=port, workdir=workdir, binary=binary)
+        # per job, extra scrape_config keys (e.g. {"authorization": {"credentials": "..."}})
+        self.scrape_options = {job: dict(opts) for job, opts in (scrape_options or {}).items()}
         self.alert_resend_delay = alert_resend_delay
         self.targets: dict[str, str | Sequence[str]] = dict(targets)
         self.scrape_interval = scrape_interval
@@ -309,7 +312,8 @@ class PrometheusServer(_ManagedServer):
                 "evaluation_interval": self.evaluation_interval,
             },
             "rule_files": [str(p) for p in self.rule_files],
-            "scrape_configs": _normalise_targets(self.targets),
+            "scrape_configs": [{**c, **self.scrape_options.get(c["job_name"], {})}
+                               for c in _normalise_targets(self.targets)],
         }
         if self.alertmanager_url:
             parts = urlsplit(self.alertmanager_url)
