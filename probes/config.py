@@ -110,6 +110,15 @@ class Routing:
 
 
 @dataclass(frozen=True)
+class Traffic:
+    """What counts as traffic: monitoring routes (/metrics, /health*, /ready*, /live*, /-/...) do
+    not, unless include_monitoring; `behind_gateway` lists engine jobs a gateway already counts."""
+
+    include_monitoring: bool = False
+    behind_gateway: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Slo:
     error_rate: float | None = None      # ratio, e.g. 0.01
     latency_p95: float | None = None     # seconds, e.g. 2.0
@@ -128,6 +137,8 @@ class Config:
     prices: Mapping[str, Price] = field(default_factory=dict)
     routing: Routing = field(default_factory=Routing)
     slo: Slo = field(default_factory=Slo)
+    traffic: Traffic = field(default_factory=Traffic)
+    scrape: tuple[Any, ...] = ()  # probes.scrape_targets.ScrapeTarget from [[scrape]]
     profiles_dir: str | None = None  # extra/overriding profile TOML files
     source: str | None = None  # the file this came from, if any
     explicit: frozenset[str] = frozenset()  # sections the user set (file, env or flags)
@@ -145,6 +156,8 @@ class Config:
             userinfo = urlsplit(ep.url).password
             if userinfo:
                 out.append(userinfo)
+        for target in self.scrape:
+            out += target.secrets()
         for svc in self.services:
             out += [v for k, v in svc.headers.items() if k.lower() in _SECRET_HEADERS]
             userinfo = urlsplit(svc.url).password
@@ -285,10 +298,13 @@ _RULE_KEYS = {"name": _str, "promql": _str, "warn": _threshold, "crit": _thresho
               "no_data": _choice("ok", "warning", "critical", "unknown")}
 _PRICE_KEYS = {"input": _number, "output": _number}
 _ROUTING_KEYS = {"local_providers": _str_list, "cloud_reference": _str}
+_TRAFFIC_KEYS = {"include_monitoring": _bool, "behind_gateway": _str_list}
+_SCRAPE_KEYS = {"job": _str, "url": _url, "bearer_token": _secret, "bearer_token_file": _str, "username": _str,
+                "password": _secret, "headers": _str_map}
 _SLO_KEYS = {"error_rate": _ratio, "latency_p95": _duration, "availability": _ratio, "window": _duration}
 _TOP_KEYS = {
     "prometheus", "alertmanager", "loki", "dashboard", "services", "rules", "prices", "routing", "slo",
-    "profiles_dir",
+    "profiles_dir", "traffic", "scrape",
 }
 
 
@@ -367,6 +383,10 @@ def _parse(data: Mapping[str, Any], source: str | None) -> Config:
         kw["slo"] = replace(base.slo, **_section(data["slo"], _SLO_KEYS, "slo"))
     if "profiles_dir" in data:
         kw["profiles_dir"] = _str(data["profiles_dir"], "profiles_dir")
+    if "traffic" in data:
+        kw["traffic"] = replace(base.traffic, **_section(data["traffic"], _TRAFFIC_KEYS, "traffic"))
+    if "scrape" in data:
+        kw["scrape"] = _scrape(data["scrape"])
     cfg = Config(**kw)
     ref = cfg.routing.cloud_reference
     if ref and ref not in cfg.prices:
@@ -390,6 +410,30 @@ def _services(raw: Any) -> tuple[Service, ...]:
             raise ConfigError(f"{label}.name: duplicate service name {values['name']!r}")
         seen.add(values["name"])
         out.append(Service(**values))
+    return tuple(out)
+
+
+def _scrape(raw: Any) -> tuple[Any, ...]:
+    """[[scrape]] tables: direct-scrape targets with their own credentials (like --scrape)."""
+    from probes.scrape_targets import ScrapeTarget, from_url
+
+    out: list[ScrapeTarget] = []
+    for i, item in enumerate(_array_of_tables(raw, "scrape")):
+        label = f"scrape[{i}]"
+        values = _section(item, _SCRAPE_KEYS, label, required=("url",))
+        if values.get("bearer_token") and values.get("bearer_token_file"):
+            raise ConfigError(f"{label}: set bearer_token or bearer_token_file, not both")
+        if values.get("password") is not None and not values.get("username"):
+            raise ConfigError(f"{label}: password needs username")
+        from probes.scrape import ScrapeArgError, parse_scrape_arg
+
+        try:
+            job, url = parse_scrape_arg(values.pop("url") if "job" not in values
+                                        else f"{values.pop('job')}={values.pop('url')}")
+        except ScrapeArgError as exc:
+            raise ConfigError(f"{label}: {str(exc).replace('--scrape ', '')}") from None
+        base = from_url(job, url)
+        out.append(replace(base, **{k: v for k, v in values.items() if v is not None}))
     return tuple(out)
 
 

@@ -5,7 +5,9 @@ and the servers' sources:
   TinyCode     {"status":"healthy","checks":{"redis":{"status":"healthy",...},...}}   503 when not
   Dev-PyNode   {"status":"unhealthy","services":{"database":"connected","storage":"disconnected"}}
   Code LLM API {"status":"healthy","model_loaded":true,...}   ("unhealthy" with HTTP 200 on errors)
-  LiteLLM      /health/readiness {"status":"connected","db":"Not connected",...}; liveliness "I'm alive!"
+  LiteLLM      /health/readiness {"status":"healthy","db":"Not connected",...} without a database (its
+               normal DB-less answer: "Not connected" beside a healthy status is no failure);
+               /health/liveliness answers the JSON string "I'm alive!"
   llama.cpp    {"status":"ok"}; 503 {"error":{"code":503,"message":"Loading model",...}}
   TGI          503 {"error":"unhealthy","error_type":"healthcheck"}
   Spring-style {"status":"UP","components":{"db":{"status":"UP"}}}
@@ -122,6 +124,8 @@ def body_components(doc: Any) -> tuple[Component, ...]:
     if not isinstance(doc, dict):
         return ()
     out: list[Component] = []
+    top = _status_field(doc)
+    top_ok = top is not None and classify(top[1]) == Status.OK
     for key, value in doc.items():
         lowered = str(key).lower()
         if lowered in COMPONENT_MAPS:
@@ -136,7 +140,10 @@ def body_components(doc: Any) -> tuple[Component, ...]:
         elif lowered in STATUS_KEYS:
             continue
         elif isinstance(value, str) and normalize(value) in CONNECTION_WORDS:  # LiteLLM "db"
-            if (c := _component(key, value)) is not None:
+            if top_ok and normalize(value) == "not connected":  # LiteLLM without a database configured
+                label = one_line(str(key), 60)
+                out.append(Component(label, Status.OK, f"{label}: {_show(value)} (none configured)"))
+            elif (c := _component(key, value)) is not None:
                 out.append(c)
         elif isinstance(value, bool) and _READY_FLAG.search(lowered):  # "model_loaded": false
             out.append(Component(one_line(str(key), 60), classify(value) or Status.OK, f"{one_line(str(key), 60)}: "

@@ -16,6 +16,9 @@ Prometheus. Placeholders:
   $loopback  a regex for loopback api_base URLs (localhost, 127.x, [::1])
   $ref       the routing.cloud_reference model name (escaped for a label value)
   $ref_in    its input price in USD per token; $ref_out its output price
+  $monitoring a regex of monitoring routes (/metrics, /health*, /ready*, /live*, /-/...), for
+             `handler!~"$monitoring"`: Prometheus' own scrapes and health probes are not
+             traffic. With traffic.include_monitoring it matches nothing (every route counts).
   $$         a literal `$` (label_replace's `$1` is written `$$1`)
 """
 
@@ -26,8 +29,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-PLACEHOLDERS = frozenset({"scope", "window", "today", "by", "local", "loopback", "ref", "ref_in", "ref_out"})
+PLACEHOLDERS = frozenset({"scope", "window", "today", "by", "local", "loopback", "ref", "ref_in", "ref_out",
+                          "monitoring"})
 LOOPBACK_RE = r"https?://(localhost|127\\.[0-9.]+|\\[::1\\]|0\\.0\\.0\\.0)([:/].*)?"
+# Routes that monitoring itself calls: scrapes, health, readiness and liveness probes, and the
+# /-/healthy style of Prometheus-family servers. A route label is matched whole (PromQL anchors).
+MONITORING_ROUTES = ("/metrics", "/metrics/.*", "/health", "/health/.*", "/healthz", "/ready", "/ready/.*",
+                     "/readyz", "/readiness", "/live", "/live/.*", "/livez", "/liveness", "/liveliness", "/-/.*")
+MATCH_NOTHING = ".^"  # RE2 and Python: one character, then start of text: never matches, not even ""
 _PH = re.compile(r"\$(\$|\w+)")
 _BY = re.compile(r"\bby\s*\(([^()]*)\)\s*")
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -93,6 +102,7 @@ class RenderContext:
     ref_model: str | None = None
     ref_in: float | None = None         # USD per token
     ref_out: float | None = None
+    monitoring: str = "|".join(MONITORING_ROUTES)   # MATCH_NOTHING: monitoring routes count as traffic
 
     def values(self, by: Sequence[str]) -> dict[str, str]:
         vals = {
@@ -102,6 +112,7 @@ class RenderContext:
             "by": ", ".join(by),
             "local": regex_alternation(self.local_providers),
             "loopback": LOOPBACK_RE,
+            "monitoring": quote(self.monitoring),
         }
         if self.ref_model is not None:
             vals["ref"] = quote(self.ref_model)

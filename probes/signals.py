@@ -30,7 +30,7 @@ from probes.config import Config
 from probes.cost import NoPrices, priced_template
 from probes.detect import Detected
 from probes.profiles import SignalSpec
-from probes.promql import RenderContext, TemplateError, duration, render
+from probes.promql import MATCH_NOTHING, RenderContext, TemplateError, duration, render
 from probes.units import clean, format_state
 
 STATES = ("ok", "not_exported", "no_traffic", "no_data", "error")
@@ -106,7 +106,8 @@ def render_context(detected: Detected, config: Config, window: float, at: float 
         window=window, scope=detected.scope, today=seconds_since_midnight(at if at is not None else time.time()),
         local_providers=tuple(config.routing.local_providers),
         ref_model=ref if price else None,
-        ref_in=price.input / 1e6 if price else None, ref_out=price.output / 1e6 if price else None)
+        ref_in=price.input / 1e6 if price else None, ref_out=price.output / 1e6 if price else None,
+        **({"monitoring": MATCH_NOTHING} if config.traffic.include_monitoring else {}))
 
 
 def choose(detected: Detected, name: str) -> tuple[SignalSpec | None, str]:

@@ -11,6 +11,8 @@ the key. Schema (see any built-in file for a worked example):
                        default request_rate), global (true: one unscoped instance), description
   [profile.detect]     all = [metric names that must all exist on a job]
                        any = [metric names of which one must exist]
+  [[profile.detect]]   several such rules: the profile matches when any one holds (e.g. a
+                       request counter once traffic came, or the gauges a fresh process exports)
   [signals.<name>]     promql (template, see probes.promql), by (breakdown labels), breakdown
                        (a different template for the breakdown, e.g. shares), method,
                        requires / requires_any (metric names on the job, else `why`), unit and
@@ -80,6 +82,7 @@ class Profile:
     detect_all: tuple[str, ...] = ()
     detect_any: tuple[str, ...] = ()
     breakdown: str | None = None
+    detect_more: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # further (all, any) rules
     model_label: str | None = None
     provider_label: str | None = None
     traffic: str | None = "request_rate"
@@ -89,25 +92,31 @@ class Profile:
     missing: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
 
+    @property
+    def detect_rules(self) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+        return ((self.detect_all, self.detect_any),) + self.detect_more
+
     def metric_names(self) -> set[str]:
         """Every metric name detection must look for: detect rules and requires."""
-        names = set(self.detect_all) | set(self.detect_any)
+        names: set[str] = set()
+        for d_all, d_any in self.detect_rules:
+            names |= set(d_all) | set(d_any)
         for alts in self.signals.values():
             for spec in alts:
                 names |= set(spec.requires) | set(spec.requires_any)
         return names
 
     def matches(self, names: Iterable[str]) -> tuple[str, ...] | None:
-        """The detection names found, or None when the rules do not hold."""
+        """The detection names found (of the first rule that holds), or None when none holds."""
         present = set(names)
-        if any(n not in present for n in self.detect_all):
-            return None
-        hits_any = [n for n in self.detect_any if n in present]
-        if self.detect_any and not hits_any:
-            return None
-        if not self.detect_all and not self.detect_any:
-            return None
-        return tuple(sorted(set(self.detect_all) | set(hits_any)))
+        for d_all, d_any in self.detect_rules:
+            if not d_all and not d_any or any(n not in present for n in d_all):
+                continue
+            hits_any = [n for n in d_any if n in present]
+            if d_any and not hits_any:
+                continue
+            return tuple(sorted(set(d_all) | set(hits_any)))
+        return None
 
 
 _PROFILE_KEYS = {"name", "title", "kind", "priority", "breakdown", "model_label", "provider_label", "traffic",
@@ -210,12 +219,19 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise _err(f"{w}.priority", "expected an integer")
     detect = head.get("detect", {})
-    if not isinstance(detect, dict) or set(detect) - {"all", "any"}:
-        raise _err(f"{w}.detect", "expected a table with all and/or any")
-    d_all = _strs(detect.get("all", []), f"{w}.detect.all", _METRIC)
-    d_any = _strs(detect.get("any", []), f"{w}.detect.any", _METRIC)
-    if not d_all and not d_any:
-        raise _err(f"{w}.detect", "needs at least one metric name in all or any")
+    rules = []
+    for i, rule in enumerate(detect if isinstance(detect, list) else [detect]):
+        where = f"{w}.detect" + (f"[{i}]" if isinstance(detect, list) else "")
+        if not isinstance(rule, dict) or set(rule) - {"all", "any"}:
+            raise _err(where, "expected a table with all and/or any")
+        r_all = _strs(rule.get("all", []), f"{where}.all", _METRIC)
+        r_any = _strs(rule.get("any", []), f"{where}.any", _METRIC)
+        if not r_all and not r_any:
+            raise _err(where, "needs at least one metric name in all or any")
+        rules.append((r_all, r_any))
+    if not rules:
+        raise _err(f"{w}.detect", "needs at least one rule")
+    (d_all, d_any), more = rules[0], tuple(rules[1:])
     is_global = head.get("global", False)
     if not isinstance(is_global, bool):
         raise _err(f"{w}.global", "expected true or false")
@@ -241,7 +257,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     opt = {k: _str(head[k], f"{w}.{k}") for k in ("breakdown", "model_label", "provider_label", "description")
            if k in head}
     return Profile(name=name, title=_str(head.get("title", name), f"{w}.title"), kind=kind, priority=priority,
-                   detect_all=d_all, detect_any=d_any, traffic=traffic, is_global=is_global,
+                   detect_all=d_all, detect_any=d_any, detect_more=more, traffic=traffic, is_global=is_global,
                    signals=signals, missing=dict(missing), source=source, **opt)
 
 
