@@ -145,7 +145,7 @@ def combine(values: Sequence[SignalValue], how: str) -> tuple[float | None, str,
     ok = [v for v in values if v.state == "ok" and v.value is not None]
     if not ok:
         states = [v.state for v in values]
-        for s in ("error", "no_data", "no_traffic", "not_exported"):
+        for s in ("down", "error", "no_data", "no_traffic", "not_exported"):
             if s in states:
                 return None, s, next(v.reason for v in values if v.state == s)
         return None, "not_exported", "no system exports it"

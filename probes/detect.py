@@ -10,17 +10,23 @@ On one job the highest-priority serving profile (gateway, engine, generic) wins,
 profile beats the generic http_* one; gpu and host profiles add to it (a Python service has
 both its own metrics and process_resident_memory_bytes). If the grouping query fails, the
 names from /label/__name__/values still say which systems exist, unscoped, with a warning.
+
+A system whose target goes down stays: its series vanish from the instant query (stale markers),
+so the systems of a job whose targets are all down come from the previous detection, or else
+from the names the job had in the last hour (last_over_time), and carry `down` (the scrape
+error): the views show them as DOWN instead of dropping them.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from probes.catalogue import SERVING
 from probes.durations import DurationError, parse_duration
 from probes.profiles import Profile
+from probes.promql import regex_alternation
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class Detected:
     matched: tuple[str, ...]                 # the detection metric names found
     metrics: frozenset[str] | None = None    # names of interest present on the job (None: unknown)
     scrape_interval: float | None = None     # seconds, from the targets API
+    down: str = ""                           # why its target is down ("" when up): kept on screen as DOWN
 
     @property
     def name(self) -> str:
@@ -120,8 +127,42 @@ def _interval(text: str) -> float | None:
         return None
 
 
-async def detect(client, profiles: Sequence[Profile], timeout: float | None = None) -> Detection:
-    """Ask Prometheus which profiles apply where. Never raises for server trouble: see .error."""
+DOWN_LOOKBACK = "1h"
+
+
+def _down_jobs(targets: Sequence[Any]) -> dict[str, str]:
+    """job -> why, for jobs whose every target is down."""
+    health: dict[str, list[Any]] = {}
+    for t in targets:
+        health.setdefault(t.job, []).append(t)
+    return {job: (ts[0].last_error or "down") for job, ts in health.items() if all(t.health == "down" for t in ts)}
+
+
+async def _keep_down(client, profiles: Sequence[Profile], systems: list[Detected], down: Mapping[str, str],
+                     intervals: Mapping[str, float], previous: "Detection | None", timeout: float | None) -> list[Detected]:
+    """Systems of down jobs: from the previous detection, else from the last hour's names."""
+    have = {d.job for d in systems if d.profile.kind in SERVING}
+    lost = [j for j in down if j not in have]
+    kept = [d for d in (previous.systems if previous else ()) if d.job in lost]
+    lost = [j for j in lost if j not in {d.job for d in kept}]
+    if lost:
+        names = "|".join(sorted(set().union(*(p.metric_names() for p in profiles))))
+        jobs = regex_alternation(lost)
+        res = await client.query(f'group by (job, __name__) (last_over_time({{job=~"{jobs}", __name__=~"{names}"}}'
+                                 f'[{DOWN_LOOKBACK}]))', timeout=timeout)
+        seen: dict[str | None, set[str]] = {}
+        for smp in (res.samples if res.ok else ()):
+            seen.setdefault(smp.labels.get("job", ""), set()).add(smp.labels.get("__name__", ""))
+        kept += [d for d in match_profiles(profiles, seen, intervals) if not d.profile.is_global]
+    out = [replace(d, down=down[d.job]) if d.job in down else d for d in systems + kept]
+    return out
+
+
+async def detect(client, profiles: Sequence[Profile], timeout: float | None = None,
+                 previous: "Detection | None" = None) -> Detection:
+    """Ask Prometheus which profiles apply where. Never raises for server trouble: see .error.
+
+    previous: the last detection, whose systems are kept (as down) when their jobs go down."""
     query = detection_query(profiles)
     res, targets = await asyncio.gather(client.query(query, timeout=timeout), client.targets())
     warnings: list[str] = []
@@ -155,5 +196,8 @@ async def detect(client, profiles: Sequence[Profile], timeout: float | None = No
         wanted = set().union(*(p.metric_names() for p in profiles))
         names_by_job[None] = {n for n in names.value or () if n in wanted}
     systems = match_profiles(profiles, names_by_job, intervals)
+    down = _down_jobs(target_list)
+    if down:
+        systems = await _keep_down(client, profiles, systems, down, intervals, previous, timeout)
     frozen = {k or "": frozenset(v) for k, v in names_by_job.items()}
     return Detection(tuple(systems), frozen, tuple(jobs), intervals, target_list, tuple(warnings), None)

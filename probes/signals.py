@@ -12,6 +12,11 @@ are answers a person needs to see, and none of them is a zero:
   no_data       the query matched nothing or gave NaN while there was traffic (new series,
                 target down, a missing price)
   error         Prometheus refused or failed the query (reason holds its message)
+  down          the system's scrape target is down (reason says why); nothing was asked
+
+A detected system whose request counter does not exist yet (labelled counters appear with the
+first request) or counts nothing is idle: what needs traffic, and what it has not exported yet,
+reads "no traffic yet", never "not exported".
 
 All queries of one round go out concurrently; identical ones are sent once.
 """
@@ -33,7 +38,8 @@ from probes.profiles import SignalSpec
 from probes.promql import MATCH_NOTHING, RenderContext, TemplateError, duration, render
 from probes.units import clean, format_state
 
-STATES = ("ok", "not_exported", "no_traffic", "no_data", "error")
+STATES = ("ok", "not_exported", "no_traffic", "no_data", "error", "down")
+NO_TRAFFIC_YET = "no traffic yet"
 Labels = tuple[tuple[str, str], ...]
 
 
@@ -169,9 +175,14 @@ def plan(detected: Detected, config: Config, window: float, at: float | None = N
         if wanted is not None and name not in wanted:
             continue
         sdef = signal_def(name, *_custom(detected, name))
+        if detected.down:
+            out.append(_Plan(detected, sdef, sdef.method, state="down", reason=f"target down: {detected.down}"))
+            continue
         spec, why = choose(detected, name)
         if spec is None:
-            out.append(_Plan(detected, sdef, sdef.method, state="not_exported", reason=why))
+            unmet = bool(detected.profile.signals.get(name)) and name not in detected.profile.missing
+            out.append(_Plan(detected, sdef, sdef.method, state="not_exported",
+                             reason=(_UNMET + why) if unmet else why))
             continue
         try:
             template = _template(spec, config)
@@ -237,6 +248,7 @@ class _Failed:
 
 _PENDING_EMPTY = "__empty__"
 _PENDING_NAN = "__nan__"
+_UNMET = "__unmet__"  # prefix: the profile defines it, the job lacks its metrics (yet?)
 
 
 def _value(p: _Plan, answers: dict) -> SignalValue:
@@ -280,17 +292,37 @@ def _parts(res, by: Sequence[str]) -> tuple[Part, ...]:
     return tuple(parts)
 
 
-def _resolve_traffic(values: list[SignalValue], detected: list[Detected], window: float) -> list[SignalValue]:
-    """Turn pending empty/NaN answers into no_traffic (traffic is 0) or no_data (with why)."""
+def _idle(values: list[SignalValue], detected: list[Detected]) -> dict[tuple[str, str | None], float | None]:
+    """Per system: its traffic (req/s) when known, 0.0 when idle (its request counter does not
+    exist yet, matches nothing, or counts 0), None when unknown (no traffic signal, an error)."""
     traffic: dict[tuple[str, str | None], float | None] = {}
     for d in detected:
-        if d.profile.traffic:
-            for v in values:
-                if v.system == d.name and v.job == d.job and v.signal == d.profile.traffic and v.state == "ok":
-                    traffic[(d.name, d.job)] = v.value
+        for v in values:
+            if v.system != d.name or v.job != d.job or v.signal != d.profile.traffic:
+                continue
+            if v.state == "ok":
+                traffic[(d.name, d.job)] = v.value
+            elif v.reason == _PENDING_EMPTY or v.reason.startswith(_UNMET):
+                traffic[(d.name, d.job)] = 0.0
+    return traffic
+
+
+def _resolve_traffic(values: list[SignalValue], detected: list[Detected], window: float) -> list[SignalValue]:
+    """Turn pending empty/NaN/unmet answers into no_traffic (idle) or no_data/not_exported (with why)."""
+    traffic = _idle(values, detected)
+    counted = {k for k, t in traffic.items() if t}
     win = duration(window)
     out = []
     for v in values:
+        key = (v.system, v.job)
+        fresh = key in traffic and key not in counted   # idle: nothing counted in the window
+        if v.reason.startswith(_UNMET) or (fresh and v.reason == _PENDING_EMPTY):
+            if fresh:
+                v = _replace(v, state="no_traffic", reason=NO_TRAFFIC_YET)
+            elif v.reason.startswith(_UNMET):
+                v = _replace(v, reason=v.reason[len(_UNMET):])
+            out.append(v)
+            continue
         if v.state == "no_data" and v.reason in (_PENDING_EMPTY, _PENDING_NAN):
             t = traffic.get((v.system, v.job))
             if t == 0 and signal_def(v.signal).needs_traffic:

@@ -37,6 +37,7 @@ STATE_TEXT: dict[str, str] = {
     "no_traffic": "no traffic",
     "no_data": "no data",
     "error": "error",
+    "down": "DOWN",
 }
 
 

@@ -130,8 +130,13 @@ async def test_vllm_empty_bodies(base):
 
 async def test_litellm(base):
     assert (await probe(svc(f"{base}/litellm/health/readiness"))).status == Status.OK
-    nodb = await probe(svc(f"{base}/litellm/health/readiness-nodb"))
-    assert nodb.status == Status.CRITICAL and nodb.summary == "HTTP 200, db: Not connected"
+    # No database configured is LiteLLM's normal DB-less answer, not a failure (issue 13, item 1)
+    for path in ("readiness-nodb", "readiness-1108"):
+        nodb = await probe(svc(f"{base}/litellm/health/{path}"))
+        assert nodb.status == Status.OK, nodb.summary
+        assert [c.detail for c in nodb.components] == ["db: Not connected (none configured)"]
+    dbdown = await probe(svc(f"{base}/litellm/health/readiness-dbdown"))
+    assert dbdown.status == Status.CRITICAL and dbdown.summary == "HTTP 200, db: disconnected"
     alive = await probe(svc(f"{base}/litellm/health/liveliness"))
     assert alive.status == Status.OK
     assert alive.conditions[-1].text == "[BODY] is a healthy word"

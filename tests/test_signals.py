@@ -164,7 +164,7 @@ async def test_alternatives_follow_the_metrics_the_job_has():
     assert "vllm:request_success_total" in signal_query(without, "request_rate", Config(), 30, by=())
     legacy = det("vllm", "vllm", {"vllm:gpu_cache_usage_perc"})
     assert signal_query(legacy, "kv_cache_usage", Config(), 30, by=()) is not None
-    none = det("vllm", "vllm", set())
+    none = det("vllm", "vllm", {"vllm:request_success_total"})  # serving (1 req/s) without a KV metric
     client = FakeProm([(r".", [({}, 1.0)])])
     vals = by_signal(await evaluate(client, [none], Config(), 30))
     assert vals["kv_cache_usage"].state == "not_exported"

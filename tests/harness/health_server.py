@@ -55,6 +55,9 @@ route("/litellm/health/readiness", 200, {"status": "connected", "db": "connected
 route("/litellm/health/readiness-nodb", 200, {"status": "connected", "db": "Not connected", "cache": None,
                                               "litellm_version": "1.40.0", "success_callbacks": []})
 route("/litellm/health/liveliness", 200, "I'm alive!")
+# What a real 1.108.7 proxy without a database answers (tests/exporters run the proxy itself).
+route("/litellm/health/readiness-1108", 200, {"status": "healthy", "db": "Not connected"})
+route("/litellm/health/readiness-dbdown", 200, {"status": "connected", "db": "disconnected", "cache": None})
 route("/llamacpp", 200, {"status": "ok"})
 route("/llamacpp-loading", 503, {"error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}})
 route("/tgi-down", 503, {"error": "unhealthy", "error_type": "healthcheck"})
