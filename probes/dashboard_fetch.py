@@ -25,9 +25,13 @@ from probes.promql import TemplateError, rate_interval
 from probes.signals import SignalValue, choose, evaluate, signal_query
 from probes.units import format_value
 from probes.dashboard_model import (
-    DEFAULT_THRESHOLDS, STATS, Bar, Chart, GpuRow, Line, MemRow, ServingRow, Stat, bars, combine,
-    front_door, level_for, stat_text, top_n, weighted_ratio,
+    DEFAULT_THRESHOLDS, STATS, Bar, Chart, GpuRow, Line, MemRow, ServingRow, Stat, combine, level_for, top_n,
 )
+from probes.headline import cost_breakdown, cost_stats, fronted_engines, headline_stats, reshare, routing
+
+__all__ = ["Instant", "Meta", "Ranges", "SourceError", "cost_breakdown", "cost_stats", "gpu_rows", "headline_stats",
+           "load_instant", "load_meta", "load_ranges", "memory_rows", "routing", "serving_rows", "step_for",
+           "system_labels", "now_window"]
 
 DEFAULT_SCRAPE = 15.0
 TOP_N = 5
@@ -66,6 +70,9 @@ class Instant:
     targets_up: int | None = None
     targets_total: int | None = None
     targets_error: str = ""
+    local_shares: tuple[SignalValue, ...] = ()   # each system's own local share
+    systems: tuple[str, ...] = ()         # header names, with "DOWN" / "idle"
+    window: float = 0.0                   # the rate window of every Now value (seconds)
 
 
 @dataclass(frozen=True)
@@ -79,8 +86,8 @@ class Ranges:
     queries: int = 0
 
 
-async def load_meta(client, profiles, timeout: float) -> Meta:
-    detection = await detect(client, profiles, timeout=timeout)
+async def load_meta(client, profiles, timeout: float, previous: Meta | None = None) -> Meta:
+    detection = await detect(client, profiles, timeout=timeout, previous=previous.detection if previous else None)
     if detection.error:
         raise SourceError(detection.error)
     info = await client.buildinfo()
@@ -106,13 +113,34 @@ INSTANT_SIGNALS = (
     "host_mem_used", "host_mem_total", "process_mem", "container_mem",
 )
 
-# Breakdowns drawn by a panel: routing and cost bars, one row per GPU.
-BREAKDOWNS = ("request_rate", "cost_rate", "gpu_util", "gpu_mem_used", "gpu_mem_total", "gpu_temp", "gpu_power")
+# Breakdowns drawn by a panel: routing and cost bars, one row per GPU; request and token
+# breakdowns also name the models that tell which engines a gateway fronts.
+BREAKDOWNS = ("request_rate", "cost_rate", "local_share", "tokens_out_rate", "gpu_util", "gpu_mem_used",
+              "gpu_mem_total", "gpu_temp", "gpu_power")
+MIN_NOW_WINDOW = 60.0
+
+
+def now_window(scrape_interval: float) -> float:
+    """The Now row's rate window: Grafana's $__rate_interval for an instant (4 scrape intervals),
+    and at least a minute, so a low rate does not jitter with each new sample (at 2 s scrapes an
+    8 s window moved cost by 17 % from one refresh to the next). `llmwatch doctor` uses the same."""
+    return max(rate_interval(0.0, scrape_interval), MIN_NOW_WINDOW)
+
+
+def system_labels(systems: Sequence[Detected], values: Sequence[SignalValue]) -> tuple[str, ...]:
+    """Header names: "Hybrid AI Stack (api-gateway)", with " DOWN" or " idle" when so."""
+    idle = {(v.system, v.job) for v in values if v.signal == "request_rate" and v.state == "no_traffic"}
+    out = []
+    for d in systems:
+        name = f"{d.title}" + (f" ({d.job})" if d.job else "")
+        name += " DOWN" if d.down else (" idle" if (d.name, d.job) in idle else "")
+        out.append(name)
+    return tuple(dict.fromkeys(out))
 
 
 async def load_instant(client, meta: Meta, config: Config, timeout: float, at: float | None = None) -> Instant:
     at = time.time() if at is None else at
-    window = rate_interval(0.0, meta.scrape_interval)
+    window = now_window(meta.scrape_interval)
     values, alerts, targets = await asyncio.gather(
         evaluate(client, meta.detection.systems, config, window, at=at, timeout=timeout, only=INSTANT_SIGNALS,
                  breakdowns=BREAKDOWNS),
@@ -124,7 +152,8 @@ async def load_instant(client, meta: Meta, config: Config, timeout: float, at: f
     by_signal: dict[str, list[SignalValue]] = {}
     for v in values:
         by_signal.setdefault(v.signal, []).append(v)
-    stats = list(headline_stats(by_signal, kinds))
+    fronted = fronted_engines(values, kinds, config.traffic.behind_gateway)
+    stats = list(headline_stats(by_signal, kinds, fronted))
     firing = ()
     alerts_error = ""
     if alerts.ok:
@@ -146,13 +175,15 @@ async def load_instant(client, meta: Meta, config: Config, timeout: float, at: f
         level = "ok" if up == total else ("critical" if up == 0 else "warning")
         tstat = Stat("targets", "targets up", "count", up, "ok", f"{up}/{total}", level)
     stats.append(tstat)
+    stack_share, shares, split = routing(by_signal, kinds, fronted)
     return Instant(
         at=at, values=tuple(values), stats=tuple(stats),
-        cost=cost_stats(by_signal, kinds), cost_bars=cost_breakdown(by_signal, kinds),
-        routing=routing_bars(by_signal, kinds), local_share=_first_ok(by_signal.get("local_share", [])),
+        cost=cost_stats(by_signal, kinds, fronted), cost_bars=cost_breakdown(by_signal, kinds, fronted),
+        routing=split, local_share=stack_share,
         gpus=gpu_rows(by_signal), memory=memory_rows(by_signal), serving=serving_rows(by_signal, kinds),
         alerts=firing, alerts_error=alerts_error, targets_up=up, targets_total=total,
-        targets_error=targets_error)
+        targets_error=targets_error, local_shares=shares,
+        systems=system_labels(meta.detection.systems, values), window=window)
 
 
 NEEDS_PROMETHEUS = "needs Prometheus"
@@ -164,72 +195,6 @@ def _count_stat(key: str, title: str, n: int | None, error: str, detail: str) ->
             return Stat(key, title, "count", None, "needs_prometheus", "n/a", "none", NEEDS_PROMETHEUS)
         return Stat(key, title, "count", None, "error", "error", "none", error)
     return Stat(key, title, "count", n, "ok", str(n), level_for(n, DEFAULT_THRESHOLDS.get(key)), detail)
-
-
-def headline_stats(by_signal: Mapping[str, list[SignalValue]], kinds) -> tuple[Stat, ...]:
-    out = []
-    traffic = {(v.system, v.job): v.value or 0.0 for v in by_signal.get("request_rate", []) if v.state == "ok"}
-    for key, title, signals, how, unit in STATS:
-        parts = []
-        for sig in signals:
-            parts.append(front_door(by_signal.get(sig, []), kinds))
-        if len(signals) > 1:  # tokens in + out: a sum over both signals
-            flat = [v for p in parts for v in p]
-            value, state, detail = combine(flat, "sum")
-        elif how == "weighted":
-            value, state, detail = weighted_ratio(parts[0], traffic)
-        else:
-            value, state, detail = combine(parts[0], how)
-        if key == "cost":
-            today, _, _ = combine(front_door(by_signal.get("spend_today", []), kinds), "sum")
-            if today is not None:
-                detail = f"today {format_value(today, '$')}"
-        if state != "ok":
-            detail = detail if state in ("error", "no_data") else ""
-        out.append(Stat(key, title, unit, value, state, stat_text(value, state, unit),
-                        level_for(value, DEFAULT_THRESHOLDS.get(key)), detail))
-    return tuple(out)
-
-
-def cost_stats(by_signal, kinds) -> tuple[Stat, ...]:
-    out = []
-    for sig, title, unit in (("cost_rate", "now", "$/h"), ("spend_today", "today", "$"),
-                             ("savings_rate", "local savings", "$/h")):
-        vals = [v for v in by_signal.get(sig, []) if kinds.get((v.system, v.job)) in ("gateway", "engine")]
-        if not vals:
-            continue
-        value, state, detail = combine(vals, "sum")
-        out.append(Stat(sig, title, unit, value, state, stat_text(value, state, unit), "none", detail))
-    return tuple(out)
-
-
-def cost_breakdown(by_signal, kinds) -> tuple[Bar, ...]:
-    rows: list[Bar] = []
-    for v in front_door(by_signal.get("cost_rate", []), kinds):
-        if v.state == "ok" and v.breakdown:
-            rows += bars(v.breakdown, "$/h", v.job)
-    return _reshare(rows)
-
-
-def routing_bars(by_signal, kinds) -> tuple[Bar, ...]:
-    rows: list[Bar] = []
-    doors = front_door(by_signal.get("request_rate", []), kinds)
-    for v in doors:
-        if v.state == "ok" and v.breakdown:
-            prefix = f"{v.title}: " if len(doors) > 1 else ""
-            rows += bars(v.breakdown, "req/s", v.job, prefix)
-    return _reshare(rows)
-
-
-def _reshare(rows: Sequence[Bar]) -> tuple[Bar, ...]:
-    total = sum(b.value for b in rows if b.value > 0)
-    return tuple(sorted((Bar(b.label, b.value, (b.value / total) if total > 0 and b.value > 0 else 0.0,
-                             b.text, b.labels, b.job) for b in rows), key=lambda b: -b.value))
-
-
-def _first_ok(values: Sequence[SignalValue]) -> SignalValue | None:
-    ok = [v for v in values if v.state == "ok"]
-    return ok[0] if ok else (values[0] if values else None)
 
 
 _GPU_FIELDS = {"gpu_util": "util", "gpu_mem_used": "mem_used", "gpu_mem_total": "mem_total",
@@ -316,7 +281,7 @@ async def load_ranges(client, meta: Meta, config: Config, range_s: float, points
     serving = [d for d in meta.detection.systems if d.profile.kind in SERVING]
     wants = _chart_wants(serving, config, rate_interval(step, scrape))
     kinds = _kinds(meta)
-    doors = _doors(serving, kinds)
+    doors = _doors(serving, kinds, config.traffic.behind_gateway)
     trend_wants = _trend_wants(doors, config, rate_interval(tstep, scrape))
     queries = {w.query for w in wants} | {w.query for w in trend_wants}
     chart_q = sorted({w.query for w in wants})
@@ -336,12 +301,12 @@ async def load_ranges(client, meta: Meta, config: Config, range_s: float, points
     return Ranges(end, range_s, step, charts, trends, spend, len(queries))
 
 
-def _doors(serving: Sequence[Detected], kinds) -> list[Detected]:
-    for kind in ("gateway", "engine", "generic"):
-        chosen = [d for d in serving if kinds.get((d.name, d.job)) == kind]
-        if chosen:
-            return chosen
-    return []
+def _doors(serving: Sequence[Detected], kinds, behind_gateway: Sequence[str] = ()) -> list[Detected]:
+    """The systems the stat-row trends sum: gateways and the engines not named behind one
+    (the instant poll also matches models; ranges keep to the config)."""
+    doors = [d for d in serving if kinds.get((d.name, d.job)) == "gateway"
+             or (kinds.get((d.name, d.job)) == "engine" and d.job not in behind_gateway)]
+    return doors or [d for d in serving if kinds.get((d.name, d.job)) == "generic"]
 
 
 def _q(d: Detected, signal: str, config: Config, window: float, by=()) -> tuple[str | None, tuple[str, ...]]:

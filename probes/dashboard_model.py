@@ -4,11 +4,10 @@ Why separate from fetching: every number on screen is computed here from probe a
 I/O, so a test can feed a snapshot the same SignalValues `llmwatch check` sees and compare the
 text to the byte. Widgets only render these objects; they never compute or fetch.
 
-Headline numbers (the stat row) speak for the stack's front door: the gateways when there are
-any (a gateway forwards to the engines, so adding both would count a request twice), else the
-engines, else the generic HTTP services. Several front doors add up (req/s, $/h, tok/s); the
-error ratio is weighted by each system's traffic; a percentile is the worst system's (a p95
-cannot be averaged), and the stat says which system that was.
+Headline numbers (the stat row) count each request once (probes.headline says how): gateways,
+plus the engines no gateway fronts; several systems add up (req/s, $/h, tok/s); the error ratio
+is weighted by each system's traffic; a percentile is the worst system's (a p95 cannot be
+averaged), and the stat says which systems it covers.
 """
 
 from __future__ import annotations
@@ -189,14 +188,21 @@ def stat_text(value: float | None, state: str, unit: str) -> str:
     return format_state(state, value, unit) if state != "loading" else "…"
 
 
-def front_door(values: Iterable[SignalValue], kinds: Mapping[tuple[str, str | None], str]) -> list[SignalValue]:
-    """The values of the systems that receive the stack's requests (see module docstring)."""
+def front_door(values: Iterable[SignalValue], kinds: Mapping[tuple[str, str | None], str],
+               fronted: frozenset = frozenset()) -> list[SignalValue]:
+    """The values of the systems whose numbers the headline counts (see probes.headline): gateways
+    and the engines no gateway fronts; the fronted engines too when no gateway exports the signal
+    (tokens, TTFT, KV cache, queue); generic HTTP servers only when nothing else is detected."""
     values = list(values)
-    for kind in ("gateway", "engine", "generic"):
-        chosen = [v for v in values if kinds.get((v.system, v.job)) == kind]
-        if chosen:
-            return chosen
-    return []
+    key = lambda v: (v.system, v.job)  # noqa: E731
+    doors = [v for v in values if kinds.get(key(v)) == "gateway"
+             or (kinds.get(key(v)) == "engine" and key(v) not in fronted)]
+    behind = [v for v in values if key(v) in fronted and kinds.get(key(v)) == "engine"]
+    if behind and not any(kinds.get(key(v)) == "gateway" and v.state != "not_exported" for v in doors):
+        doors = [v for v in doors if kinds.get(key(v)) != "gateway" or v.state != "not_exported"] + behind
+    if doors:
+        return doors
+    return [v for v in values if kinds.get(key(v)) == "generic"]
 
 
 def top_n(lines: Sequence[Line], n: int, others: bool = True) -> tuple[Line, ...]:

@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from probes.dashboard_fetch import (
-    Instant, Meta, Ranges, cost_breakdown, cost_stats, gpu_rows, headline_stats, memory_rows, routing_bars,
-    serving_rows,
+    Instant, Meta, Ranges, cost_breakdown, cost_stats, gpu_rows, headline_stats, memory_rows, routing, serving_rows,
 )
 from probes.dashboard_model import Chart, Line, Stat
 from probes.detect import Detected, Detection
@@ -49,7 +48,8 @@ def values() -> list[SignalValue]:
         sv("latency_p95", *gw, 1.85, "s"),
         sv("cost_rate", *gw, 4.2, "$/h", breakdown=[({"model": "gpt-4o"}, 4.2), ({"model": "llama3"}, 0.0)]),
         sv("spend_today", *gw, 31.5, "$"),
-        sv("local_share", *gw, 0.72, "ratio"),
+        sv("local_share", *gw, 0.72, "ratio", breakdown=[({"backend": "local", "model": "llama3"}, 0.72),
+                                                         ({"backend": "cloud", "model": "gpt-4o"}, 0.28)]),
         sv("tokens_in_rate", *gw, None, "tok/s", state="not_exported", reason="counts dollars, not tokens"),
         sv("request_rate", *vl, 9.0, "req/s"),
         sv("latency_p95", *vl, 0.9, "s"),
@@ -72,7 +72,8 @@ def instant() -> Instant:
     by: dict[str, list[SignalValue]] = {}
     for v in vals:
         by.setdefault(v.signal, []).append(v)
-    stats = headline_stats(by, kinds) + (
+    fronted = frozenset({("vllm", "vllm")})  # the vLLM serves behind the gateway ([traffic] behind_gateway)
+    stats = headline_stats(by, kinds, fronted) + (
         Stat("alerts", "alerts", "count", 1, "ok", "1", "critical", "1 pending"),
         Stat("targets", "targets up", "count", 3, "ok", "3/3", "ok"))
     alerts = (
@@ -83,9 +84,10 @@ def instant() -> Instant:
                   {"summary": "GPU 0 memory above 85% [bold]x[/bold] \x1b[31m"}, "pending",
                   datetime.fromtimestamp(NOW - 65, timezone.utc), 0.88),
     )
-    return Instant(NOW, tuple(vals), stats, cost_stats(by, kinds), cost_breakdown(by, kinds),
-                   routing_bars(by, kinds), by["local_share"][0], gpu_rows(by), memory_rows(by),
-                   serving_rows(by, kinds), alerts, "", 3, 3, "")
+    stack, shares, split = routing(by, kinds, fronted)
+    return Instant(NOW, tuple(vals), stats, cost_stats(by, kinds, fronted), cost_breakdown(by, kinds, fronted),
+                   split, stack, gpu_rows(by), memory_rows(by),
+                   serving_rows(by, kinds), alerts, "", 3, 3, "", local_shares=shares, window=60.0)
 
 
 def _wave(base, amp, n=60, step=60.0, phase=0):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from probes.dashboard_fetch import gpu_rows, headline_stats, routing_bars, step_for
+from probes.dashboard_fetch import gpu_rows, headline_stats, routing, step_for
+from probes.headline import fronted_engines
 from probes.dashboard_model import Line, bars, combine, front_door, level_for, top_n, weighted_ratio
 from probes.signals import Part
 from tests.dashboard_data import sv
@@ -16,10 +17,28 @@ EN = ("vllm", "vLLM", "vllm")
 KINDS = {("gw", "gw"): "gateway", ("gw2", "gw2"): "gateway", ("vllm", "vllm"): "engine"}
 
 
-def test_front_door_prefers_gateways_then_engines():
+BEHIND = frozenset({("vllm", "vllm")})
+
+
+def test_front_door_counts_each_request_once():
     vals = [sv("request_rate", *GW, 5.0, "req/s"), sv("request_rate", *EN, 4.0, "req/s")]
-    assert [v.system for v in front_door(vals, KINDS)] == ["gw"]
-    assert [v.system for v in front_door(vals[1:], KINDS)] == ["vllm"]
+    # an engine nobody fronts counts (issue 13: Code LLM API's 4 req/s were missing)
+    assert [v.system for v in front_door(vals, KINDS)] == ["gw", "vllm"]
+    # an engine behind the gateway does not: the gateway already counted those requests
+    assert [v.system for v in front_door(vals, KINDS, BEHIND)] == ["gw"]
+    assert [v.system for v in front_door(vals[1:], KINDS, BEHIND)] == ["vllm"]
+    # a signal the gateway does not export (tokens) comes from the engine behind it
+    tok = [sv("tokens_out_rate", *GW, None, "tok/s", state="not_exported"), sv("tokens_out_rate", *EN, 1236.0, "tok/s")]
+    assert [v.system for v in front_door(tok, KINDS, BEHIND)] == ["vllm"]
+
+
+def test_fronted_engines_from_config_or_matching_models():
+    gw = sv("request_rate", *GW, 5.0, "req/s", breakdown=[({"model": "ollama/llama3:latest"}, 5.0)])
+    en = sv("tokens_out_rate", *EN, 9.0, "tok/s", breakdown=[({"model_name": "Llama3"}, 9.0)])
+    other = sv("tokens_out_rate", *EN, 9.0, "tok/s", breakdown=[({"model_name": "qwen"}, 9.0)])
+    assert fronted_engines([gw, en], KINDS) == BEHIND
+    assert fronted_engines([gw, other], KINDS) == frozenset()
+    assert fronted_engines([gw, other], KINDS, ["vllm"]) == BEHIND
 
 
 def test_sum_and_worst_and_states():
@@ -43,11 +62,14 @@ def test_headline_stats_text_and_levels():
           "error_rate": [sv("error_rate", *GW, 0.06, "ratio")],
           "latency_p95": [sv("latency_p95", *GW, 2.5, "s")],
           "cost_rate": [sv("cost_rate", *GW, 1.5, "$/h")], "spend_today": [sv("spend_today", *GW, 7.0, "$")]}
-    stats = {s.key: s for s in headline_stats(by, KINDS)}
+    stats = {s.key: s for s in headline_stats(by, KINDS, BEHIND)}
     assert stats["req"].text == "12.5 req/s"  # the engine behind the gateway is not added
+    assert stats["req"].detail == "Gateway"     # and the stat says what it covers
+    both = {s.key: s for s in headline_stats(by, KINDS)}
+    assert both["req"].text == "112 req/s" and both["req"].detail == "Gateway + vLLM"
     assert stats["err"].text == "6.00 %" and stats["err"].level == "critical"
     assert stats["p95"].level == "warning"
-    assert stats["cost"].detail == "today $7.00"
+    assert stats["cost"].detail == "today $7.00; Gateway"
     assert stats["tok"].state == "not_exported"
     assert level_for(None, (1, 2)) == "none" and level_for(0.5, (1, 2)) == "ok"
 
@@ -64,10 +86,24 @@ def test_bar_shares_and_routing_prefix():
     parts = (Part((("model", "a"),), 3.0), Part((("model", "b"),), 1.0), Part((("model", "c"),), None))
     rows = bars(parts, "req/s")
     assert [(b.label, b.share) for b in rows] == [("a", 0.75), ("b", 0.25)]
-    by = {"request_rate": [sv("request_rate", *GW, 4.0, "req/s", breakdown=[({"backend": "local"}, 3.0)]),
-                           sv("request_rate", *GW2, 1.0, "req/s", breakdown=[({"backend": "cloud"}, 1.0)])]}
-    routed = routing_bars(by, KINDS)
-    assert [(b.label, b.share) for b in routed] == [("Gateway: local", 0.75), ("Gateway 2: cloud", 0.25)]
+
+
+
+def test_routing_split_is_stack_wide_and_by_provider_never_by_route():
+    # 4 req/s at 75 % local and 1 req/s at 0 % local: the stack is 60 % local (issue 13, item 7)
+    by = {"request_rate": [sv("request_rate", *GW, 4.0, "req/s", breakdown=[({"route": "/api/ai/chat"}, 3.9),
+                                                                            ({"route": "/metrics"}, 0.1)]),
+                           sv("request_rate", *GW2, 1.0, "req/s")],
+          "local_share": [sv("local_share", *GW, 0.75, "ratio", breakdown=[({"provider": "ollama"}, 0.75),
+                                                                          ({"provider": "openai"}, 0.25)]),
+                          sv("local_share", *GW2, 0.0, "ratio", breakdown=[({"backend": "cloud"}, 1.0)])]}
+    stack, mine, rows = routing(by, KINDS)
+    assert stack.value == pytest.approx(0.6) and stack.title == "stack-wide"
+    assert [(v.title, v.value) for v in mine] == [("Gateway", 0.75), ("Gateway 2", 0.0)]
+    assert [(b.label, b.value) for b in rows] == [("Gateway: ollama", 3.0), ("Gateway: openai", 1.0),
+                                                  ("Gateway 2: cloud", 1.0)]
+    assert [b.share for b in rows] == [0.6, 0.2, 0.2]
+    assert not any("/" in b.label for b in rows)
 
 
 def test_gpu_rows_join_five_signals_per_gpu():

@@ -16,7 +16,9 @@ from rich.console import Console
 
 from probes.config import load_config
 from probes.dashboard_fetch import load_instant
+from probes.dashboard_fetch import BREAKDOWNS, now_window
 from probes.dashboard_model import Source, front_door
+from probes.headline import fronted_engines
 from probes.prometheus import PrometheusClient
 from probes.signals import evaluate
 from probes.units import format_value
@@ -139,16 +141,20 @@ async def test_stat_row_shows_the_probes_values_at_the_same_instant(prometheus, 
         client = PrometheusClient(prometheus.endpoint)
         try:
             inst = await load_instant(client, dash.meta, app.ctx.config, 10, at=at)
-            window = max(4 * dash.meta.scrape_interval, dash.meta.scrape_interval)
-            values = await evaluate(client, dash.meta.detection.systems, app.ctx.config, window, at=at)
+            window = now_window(dash.meta.scrape_interval)
+            values = await evaluate(client, dash.meta.detection.systems, app.ctx.config, window, at=at,
+                                    breakdowns=BREAKDOWNS)
         finally:
             await client.aclose()
         dash._on_result("instant", inst, Source("instant", True, "", time.time()))
         await pilot.pause(0.2)
         text = screen_text(app)
         kinds = {(d.name, d.job): d.profile.kind for d in dash.meta.detection.systems}
-        req = [v for v in front_door([v for v in values if v.signal == "request_rate"], kinds) if v.state == "ok"]
-        p95 = [v for v in front_door([v for v in values if v.signal == "latency_p95"], kinds) if v.state == "ok"]
+        fronted = fronted_engines(values, kinds, app.ctx.config.traffic.behind_gateway)
+        req = [v for v in front_door([v for v in values if v.signal == "request_rate"], kinds, fronted)
+               if v.state == "ok"]
+        p95 = [v for v in front_door([v for v in values if v.signal == "latency_p95"], kinds, fronted)
+               if v.state == "ok"]
         assert req and p95
         want_req = format_value(sum(v.value for v in req), "req/s")
         want_p95 = format_value(max(v.value for v in p95), "s")

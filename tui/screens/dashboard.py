@@ -132,7 +132,7 @@ class DashboardScreen(Screen):
             return timeout + 5.0
 
         async def meta():
-            return await load_meta(ctx.prometheus, profiles, timeout)
+            return await load_meta(ctx.prometheus, profiles, timeout, self.meta)
 
         async def instant():
             return await load_instant(ctx.prometheus, self.meta, cfg, timeout, at=None)
@@ -223,7 +223,7 @@ class DashboardScreen(Screen):
             self._apply_stats()
             spend = self.ranges.spend_range if self.ranges else None
             self.panels["cost"].update_data((inst.cost, inst.cost_bars, spend))
-            self.panels["routing"].update_data((inst.local_share, inst.routing))
+            self.panels["routing"].update_data((inst.local_share, inst.routing, inst.local_shares))
             self.panels["serving"].update_data(inst.serving)
             self.panels["gpu"].update_data((inst.gpus, inst.memory, self.models))
             self.panels["alerts"].update_data((inst.alerts, inst.alerts_error, inst.at))
@@ -236,6 +236,8 @@ class DashboardScreen(Screen):
             return
         trends = self.ranges.trends if self.ranges else {}
         stats = tuple(replace(s, trend=trends.get(s.key, ())) for s in self.instant.stats)
+        if self.instant.window:  # the window every Now value is a rate over, like $__rate_interval
+            self.panels["stats"].border_title = f"Now (rates over {format_duration(self.instant.window)})"
         self.panels["stats"].update_data(stats)
 
     def _apply_ranges(self, source: Source) -> None:
@@ -298,7 +300,9 @@ class DashboardScreen(Screen):
             self.set_class(True, "-down")
         else:
             self.set_class(False, "-down")
-            systems = ", ".join(self.meta.systems) if self.meta else "detecting systems…"
+            names = self.instant.systems if self.instant and self.instant.systems else (
+                self.meta.systems if self.meta else ())
+            systems = ", ".join(names) if self.meta else "detecting systems…"
             if ctx.banner:
                 second.append(clean(ctx.banner, 200, newlines="space") + " | ", style="bold")
             second.append(clean(systems, None, newlines="space"), style="dim")

@@ -175,8 +175,11 @@ class CostPanel(BarsPanel):
 
 
 class RoutingPanel(BarsPanel):
+    """Stack-wide local share, then each system's own when there are several, then the bars."""
+
     def head(self) -> Text:
         share: SignalValue | None = self.data[0]
+        mine: tuple[SignalValue, ...] = self.data[2] if len(self.data) > 2 else ()
         out = Text(no_wrap=True, overflow="ellipsis", end="")
         if share is None:
             out.append("by traffic share", style="dim")
@@ -185,11 +188,14 @@ class RoutingPanel(BarsPanel):
             out.append(f"local share: {format_state(share.state, share.value, share.unit)}", style="dim")
             return out
         local = share.value or 0.0
-        out.append("local ", style="dim")
+        out.append("local " if len(mine) <= 1 else "stack local ", style="dim")
         out.append(f"{local * 100:.1f}%", style="bold")
         out.append(" " + hbar(local, 20, self.ascii) + " ", style="green" if self.colour else "")
         out.append(f"{(1 - local) * 100:.1f}%", style="bold")
         out.append(" cloud", style="dim")
+        if len(mine) > 1:
+            each = ", ".join(f"{fit(v.title, 24)} {format_state(v.state, v.value, v.unit)}" for v in mine)
+            out.append("\n" + each, style="dim")
         return out
 
 
