@@ -253,12 +253,7 @@ def slo_results(values, availability, slo) -> list[CheckResult]:
         elif v.state != "ok" or v.value is None:
             out.append(CheckResult(name, "slo", Status.UNKNOWN, clean(v.reason or v.state, max_len=200), unit=unit))
         else:
-            bad = v.value > target
-            label = "p95" if v.signal == "latency_p95" else "error rate"
-            summary = f"{label} {format_value(v.value, unit)} {'over' if bad else 'within'} the target < {limit}"
-            out.append(CheckResult(name, "slo", Status.CRITICAL if bad else Status.OK, summary, value=v.value,
-                                   unit=unit, perfdata=(Perf(name, v.value, "s" if unit == "s" else "",
-                                                             "", f"{target:g}"),)))
+            out.append(_slo_value(name, v, target, limit))
     if slo.availability is not None:
         for job, frac in sorted(availability.items()):
             bad = frac < slo.availability
@@ -267,6 +262,32 @@ def slo_results(values, availability, slo) -> list[CheckResult]:
             out.append(CheckResult(f"slo:{job}:availability", "slo", Status.CRITICAL if bad else Status.OK,
                                    summary, value=frac, unit="ratio"))
     return out
+
+
+def _slo_value(name: str, v, target: float, limit: str) -> CheckResult:
+    """One SLO against one value. A quantile is judged on its histogram bucket, never on the
+    interpolated value (probes.buckets.slo_verdict): the buckets may not be able to tell."""
+    from probes.buckets import bucket_text, slo_verdict
+    from probes.units import format_value
+
+    unit = v.unit
+    perf = (Perf(name, v.value, "s" if unit == "s" else "", "", f"{target:g}"),)
+    if v.signal != "latency_p95":
+        bad = v.value > target
+        summary = f"error rate {format_value(v.value, unit)} {'over' if bad else 'within'} the target < {limit}"
+        return CheckResult(name, "slo", Status.CRITICAL if bad else Status.OK, summary, value=v.value, unit=unit,
+                           perfdata=perf)
+    verdict = slo_verdict(v.bucket, v.value, target)
+    shown = f"p95 {v.text}" + (f", {v.note}" if v.note else "")
+    if verdict == "cannot_tell":
+        where = "" if v.note else f" ({bucket_text(v.bucket, unit)})"
+        summary = (f"{shown}{where}: the buckets cannot tell whether it is within the target < {limit} "
+                   "(a bucket boundary at the target would)")
+        return CheckResult(name, "slo", Status.OK, summary, value=v.value, unit=unit, perfdata=perf)
+    bad = verdict == "breach"
+    summary = f"{shown} {'over' if bad else 'within'} the target < {limit}"
+    return CheckResult(name, "slo", Status.CRITICAL if bad else Status.OK, summary, value=v.value, unit=unit,
+                       perfdata=perf)
 
 
 def plan_slo(prom: PrometheusClient, cfg: Config) -> PlannedCheck | None:

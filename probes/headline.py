@@ -93,9 +93,13 @@ def headline_stats(by_signal: Mapping[str, list[SignalValue]], kinds: Mapping[Ke
             today, _, _ = combine(front_door(by_signal.get("spend_today", []), kinds, fronted), "sum")
             if today is not None:
                 scope = f"today {format_value(today, '$')}; {scope}"
+        text = stat_text(value, state, unit)
+        worst = [v for v in flat if v.state == "ok" and v.value == value] if how == "max" else []
+        if worst and worst[0].wide:  # "<= 1.28 s" and its bucket: the interpolation means little here
+            text, scope = worst[0].text, f"{worst[0].note}; {scope}"
         if state in ("error", "no_data"):
             scope = detail
-        out.append(Stat(key, title, unit, value, state, stat_text(value, state, unit),
+        out.append(Stat(key, title, unit, value, state, text,
                         level_for(value, DEFAULT_THRESHOLDS.get(key)), scope if state != "not_exported" else ""))
     return tuple(out)
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Iterable, NamedTuple, Sequence
 
+from probes.buckets import annotate, bound_text, bucket_text, is_wide
 from probes.catalogue import SIGNALS, SignalDef, signal_def
 from probes.config import Config
 from probes.cost import NoPrices, priced_template
@@ -76,15 +77,29 @@ class SignalValue:
     breakdown: tuple[Part, ...] = ()
     by: tuple[str, ...] = ()
     breakdown_query: str = ""
+    bucket: tuple[float, float] | None = None   # quantiles: the histogram bucket the value lies in
 
     @property
     def label(self) -> str:
         return signal_def(self.signal).title
 
     @property
+    def wide(self) -> bool:
+        """A quantile in a bucket too wide for its interpolated value to mean much (probes.buckets)."""
+        return self.state == "ok" and is_wide(self.bucket)
+
+    @property
     def text(self) -> str:
-        """The value as printed everywhere ("1.85 s"), or the state in words ("no traffic")."""
+        """The value as printed everywhere ("1.85 s"; "<= 1.28 s" in a wide bucket), or the state
+        in words ("no traffic")."""
+        if self.wide:
+            return bound_text(self.bucket, self.unit)
         return format_state(self.state, self.value, self.unit)
+
+    @property
+    def note(self) -> str:
+        """"bucket 0.64-1.28 s" for a quantile in a wide bucket, else ""."""
+        return bucket_text(self.bucket, self.unit) if self.wide else ""
 
 
 @dataclass(frozen=True)
@@ -224,7 +239,7 @@ async def evaluate(client, detected: Iterable[Detected], config: Config, window:
     results = await asyncio.gather(*(_safe_query(client, q, at, timeout) for q in queries))
     answers = dict(zip(queries, results))
     values = [_value(p, answers) for p in plans]
-    return _resolve_traffic(values, detected, window)
+    return await annotate(client, _resolve_traffic(values, detected, window), at, timeout)
 
 
 async def _safe_query(client, promql: str, at: float | None, timeout: float | None):
