@@ -212,10 +212,14 @@ def plan_alerts(prom: PrometheusClient, am: AlertmanagerClient | None, ignore: S
     return PlannedCheck("alerts", "alert", run, prometheus=True)
 
 
+def health_services(cfg: Config, opts: CheckOptions) -> list[Service]:
+    """The configured services plus every --url, as health checks."""
+    return list(cfg.services) + [url_service(u, min(opts.deadline_s, 10.0)) for u in opts.urls]
+
+
 def build_plan(cfg: Config, opts: CheckOptions, prom: PrometheusClient | None,
                am: AlertmanagerClient | None, pool: ClientPool | None = None) -> list[PlannedCheck]:
-    services = list(cfg.services) + [url_service(u, min(opts.deadline_s, 10.0)) for u in opts.urls]
-    plan = plan_health(services, pool)
+    plan = plan_health(health_services(cfg, opts), pool)
     if prom is not None:
         plan += plan_rules(prom, cfg.rules)
         if opts.include_targets:

@@ -139,6 +139,12 @@ class ClientPool:
     def __init__(self) -> None:
         self._clients: dict[tuple, httpx.AsyncClient | None] = {}
 
+    def prepare(self, services: Sequence[Service]) -> "ClientPool":
+        """Make every client now, before any clock starts (a run's deadline, a response time)."""
+        for svc in services:
+            self.get(svc)
+        return self
+
     def get(self, svc: Service) -> httpx.AsyncClient | None:
         key = _client_key(svc)
         if key not in self._clients:
@@ -195,7 +201,10 @@ async def _probe(service: Service, client: httpx.AsyncClient | None, checked_at:
         stop_capture(token)
         if own:
             await client.aclose()
-    obs = _observe(resp.status, resp.body, resp.headers, resp.elapsed_s * 1000, peer, checked_at)
+    # [RESPONSE_TIME]: request sent -> response read (the connection and the client's first-use
+    # costs are not the service's answer time); elapsed when the transport gave no trace
+    took = resp.response_s if resp.response_s is not None else resp.elapsed_s
+    obs = _observe(resp.status, resp.body, resp.headers, took * 1000, peer, checked_at)
     return _judge(service, shown, checked_at, obs, conditions)
 
 

@@ -50,6 +50,7 @@ class Response:
     body: bytes
     elapsed_s: float
     url: str
+    response_s: float | None = None  # request sent -> response read (no connect, no client set-up)
 
     @property
     def content_type(self) -> str:
@@ -170,10 +171,16 @@ async def fetch(
     deadline = timeout if timeout is not None else client.timeout.read or 10.0
     shown = display_url(str(client.base_url.join(url)) if client.base_url else url)
     start = time.monotonic()
+    sent: list[float] = []  # when each request's headers went out (several after redirects)
+
+    async def trace(event: str, info: Any) -> None:
+        if event.endswith("send_request_headers.started"):
+            sent.append(time.monotonic())
+
     try:
         async with asyncio.timeout(deadline):
             request = client.build_request(method, url, params=params, json=json_body, data=data,
-                                           timeout=httpx.Timeout(deadline))
+                                           timeout=httpx.Timeout(deadline), extensions={"trace": trace})
             resp = await client.send(request, stream=True)
             try:
                 length = resp.headers.get("content-length")
@@ -204,8 +211,10 @@ async def fetch(
     except (ssl.SSLError, OSError) as exc:
         kind, message = classify(exc)
         raise FetchError(kind, f"{shown}: {message}") from None
+    done = time.monotonic()
     return Response(status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()},
-                    body=b"".join(chunks), elapsed_s=time.monotonic() - start, url=str(resp.url))
+                    body=b"".join(chunks), elapsed_s=done - start, url=str(resp.url),
+                    response_s=(done - sent[0]) if sent else None)
 
 
 def classify(exc: BaseException) -> tuple[str, str]:

@@ -70,7 +70,7 @@ async def run_once(cfg, opts, scrape=(), scrape_wait: float = 10.0):
     from dataclasses import replace
 
     from probes.alertmanager import AlertmanagerClient
-    from probes.check_plan import build_plan
+    from probes.check_plan import build_plan, health_services
     from probes.checks import run_planned
     from probes.prometheus import PrometheusClient
 
@@ -86,7 +86,9 @@ async def run_once(cfg, opts, scrape=(), scrape_wait: float = 10.0):
         am = AlertmanagerClient(cfg.alertmanager) if (use_prom and cfg.configured("alertmanager")) else None
     pool = ClientPool()
     try:
-        return await run_planned(build_plan(cfg, opts, prom, am, pool), opts.deadline_s, selection=opts.selection)
+        plan = build_plan(cfg, opts, prom, am, pool)
+        pool.prepare(health_services(cfg, opts))  # clients made before the deadline's clock starts
+        return await run_planned(plan, opts.deadline_s, selection=opts.selection)
     finally:
         for client in (prom, am, pool):
             if client is not None:
