@@ -104,6 +104,7 @@ class AlertmanagerClient(ApiClientBase):
     """Async client for Alertmanager's v2 API."""
 
     system = "Alertmanager"
+    discovered = False  # True when found through Prometheus' /api/v1/alertmanagers, not configured
 
     def __init__(self, endpoint: Endpoint, *, client: httpx.AsyncClient | None = None):
         super().__init__(endpoint, client=client)

@@ -203,11 +203,16 @@ def plan_alerts(prom: PrometheusClient, am: AlertmanagerClient | None, ignore: S
         if not res.ok:
             return [CheckResult("alerts", "alert", Status.UNKNOWN, clean(res.error.message))]
         out = alert_results(res.value or [], silences, ignore)
-        if silences.error:
+        discovered = getattr(am, "discovered", False)
+        if silences.error and not discovered:
             out.append(CheckResult("alertmanager", "alert", Status.UNKNOWN,
                                    f"cannot read silences: {clean(silences.error, max_len=200)}"))
         if not out:
             out.append(CheckResult("alerts", "alert", Status.OK, "no alerts firing"))
+        if silences.error and discovered:  # found through Prometheus: maybe not reachable from here
+            note = (f"Alertmanager {am.endpoint.display} (from Prometheus' /api/v1/alertmanagers) did not answer: "
+                    f"silences not read ({clean(silences.error, max_len=160)})")
+            out = [replace(r, details=r.details + (note,)) if r.kind == "alert" else r for r in out]
         return out
     return PlannedCheck("alerts", "alert", run, prometheus=True)
 

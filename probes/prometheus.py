@@ -63,6 +63,19 @@ def server_timeout(deadline: float) -> float:
     return max(0.05, deadline - margin)
 
 
+def parse_alertmanagers(data: Any) -> list[str]:
+    """activeAlertmanagers[].url ("http://am:9093/api/v2/alerts") -> base URLs, in order."""
+    out: list[str] = []
+    for item in data.get("activeAlertmanagers") or ():
+        url = str(item["url"])
+        for suffix in ("/api/v2/alerts", "/api/v1/alerts"):
+            if url.endswith(suffix):
+                url = url[: -len(suffix)]
+        if url.startswith(("http://", "https://")) and url not in out:
+            out.append(url.rstrip("/"))
+    return out
+
+
 class PrometheusClient(ApiClientBase):
     """Async client for one Prometheus (or a compatible API: Thanos, VictoriaMetrics, Mimir)."""
 
@@ -126,6 +139,10 @@ class PrometheusClient(ApiClientBase):
     async def label_values(self, label: str = "__name__") -> ApiResult[list[str]]:
         """All values of a label; with __name__, every metric name (what profile detection reads)."""
         return await self._call(f"/api/v1/label/{quote(label, safe='')}/values", None, parse_str_list)
+
+    async def alertmanagers(self) -> ApiResult[list[str]]:
+        """The base URLs of the Alertmanagers Prometheus sends to (/api/v1/alertmanagers, active)."""
+        return await self._call("/api/v1/alertmanagers", None, parse_alertmanagers)
 
     async def buildinfo(self) -> ApiResult[dict]:
         """{"version", "revision", "branch", "goVersion", ...}."""

@@ -84,6 +84,8 @@ async def run_once(cfg, opts, scrape=(), scrape_wait: float = 10.0):
         use_prom = cfg.configured("prometheus") or bool(cfg.rules) or cfg.configured("slo")
         prom = PrometheusClient(cfg.prometheus) if use_prom else None
         am = AlertmanagerClient(cfg.alertmanager) if (use_prom and cfg.configured("alertmanager")) else None
+        if use_prom and am is None and opts.include_alerts:
+            am = await discover_alertmanager(prom, cfg)
     pool = ClientPool()
     try:
         plan = build_plan(cfg, opts, prom, am, pool)
@@ -96,6 +98,22 @@ async def run_once(cfg, opts, scrape=(), scrape_wait: float = 10.0):
                     await asyncio.wait_for(client.aclose(), 1.0)
                 except Exception:
                     pass
+
+
+async def discover_alertmanager(prom, cfg):
+    """No [alertmanager] configured: the one Prometheus sends its alerts to (/api/v1/alertmanagers),
+    or None (silences then simply are not read: no UNKNOWN on every run). A discovered one that
+    does not answer is a note on the alerts check, never a failure."""
+    from dataclasses import replace
+
+    from probes.alertmanager import AlertmanagerClient
+
+    res = await prom.alertmanagers()
+    if not res.ok or not res.value:
+        return None
+    client = AlertmanagerClient(replace(cfg.alertmanager, url=res.value[0], timeout=min(cfg.alertmanager.timeout, 3.0)))
+    client.discovered = True
+    return client
 
 
 def wants_color(stream) -> bool:
