@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from tui.cmd_dashboard import scrape_auth_option, scrape_targets
 from tui.options import config_options, load, positive_duration
 
 
@@ -37,15 +38,6 @@ def options_from(timeout, urls, only, skip, ignore_alerts):
             raise click.BadParameter(f"--url {url!r}: want an http:// or https:// URL")
     return CheckOptions(deadline_s=timeout, urls=tuple(urls), selection=Selection(tuple(only), tuple(skip)),
                         ignore_alerts=patterns)
-
-
-def scrape_targets(values) -> list[tuple[str, str]]:
-    from probes.scrape import ScrapeArgError, parse_scrape_arg
-
-    try:
-        return [parse_scrape_arg(v) for v in values]
-    except ScrapeArgError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 async def scrape_twice(targets, wait: float, deadline: float):
@@ -133,6 +125,7 @@ def wants_color(stream) -> bool:
                    "[slo] and [[rules]] are computed from the scrapes (PromQL llmwatch cannot evaluate itself is "
                    "UNKNOWN 'needs Prometheus'), targets are checked from the scrapes, alerts are skipped "
                    "(nothing evaluates alerting rules).")
+@scrape_auth_option
 @click.option("--scrape-wait", "scrape_wait", default="10s", show_default=True, callback=_duration,
               help="With --scrape: time between the two scrapes. Rates need two samples, so the [slo] window "
                    "becomes this span; --timeout counts after the second scrape.")
@@ -150,7 +143,7 @@ def check_cmd(ctx, timeout, urls, only, skip, ignore_alerts, fmt, output, quiet,
 
     cfg = load(ctx)
     opts = options_from(timeout, urls, only, skip, ignore_alerts)
-    targets = scrape_targets(scrape)
+    targets = scrape_targets(ctx, scrape, cfg)
     if targets:
         from dataclasses import replace
 

@@ -19,7 +19,38 @@ def dashboard_options(f):
     f = click.option("--readonly", is_flag=True, help="No writes (silences) from this session.")(f)
     f = click.option("--scrape", multiple=True, metavar="[JOB=]URL",
                      help="Scrape these /metrics URLs directly instead of querying Prometheus (repeatable).")(f)
+    f = scrape_auth_option(f)
     return f
+
+
+SCRAPE_AUTH_HELP = ("Credentials for one --scrape target (repeatable): JOB=bearer-file:PATH, JOB=bearer-env:VAR, "
+                    "JOB=bearer:TOKEN, JOB=basic:USER:PASSWORD or JOB=header:NAME=VALUE.")
+
+
+def _keep_auth(ctx: click.Context, param, value):
+    ctx.meta["scrape_auth"] = tuple(value or ())
+    return value
+
+
+def scrape_auth_option(f):
+    return click.option("--scrape-auth", "scrape_auth", multiple=True, metavar="JOB=SPEC", expose_value=False,
+                        callback=_keep_auth, help=SCRAPE_AUTH_HELP)(f)
+
+
+def scrape_targets(ctx: click.Context, scrape, config) -> list:
+    """--scrape URLs with their --scrape-auth credentials, else the config's [[scrape]] tables."""
+    from probes.scrape import ScrapeArgError, parse_scrape_arg
+    from probes.scrape_targets import ScrapeAuthError, apply_auth, as_targets
+
+    auth = ctx.meta.get("scrape_auth", ())
+    try:
+        if not scrape:
+            if auth:
+                raise ScrapeAuthError("--scrape-auth needs --scrape targets (or use [[scrape]] in the config)")
+            return list(config.scrape)
+        return apply_auth(as_targets(parse_scrape_arg(s) for s in scrape), auth)
+    except (ScrapeArgError, ScrapeAuthError) as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def build_context(ctx: click.Context, range_, refresh, theme, ascii_, readonly, scrape):
@@ -34,7 +65,7 @@ def build_context(ctx: click.Context, range_, refresh, theme, ascii_, readonly, 
     if readonly:
         extra[("dashboard", "readonly")] = True
     config = load(ctx, extra)
-    return make_context(config, ascii_=ascii_, scrape=scrape)
+    return make_context(config, ascii_=ascii_, scrape=scrape_targets(ctx, scrape, config))
 
 
 def make_context(config, *, ascii_: bool = False, scrape=(), banner: str = ""):
@@ -43,9 +74,9 @@ def make_context(config, *, ascii_: bool = False, scrape=(), banner: str = ""):
     from probes.prometheus import PrometheusClient
     from tui.appctx import AppContext
 
-    if scrape:
+    if scrape:  # ScrapeTargets (or [JOB=]URL strings)
         from probes.scrape import ScrapeClient, parse_scrape_arg
-        targets = [parse_scrape_arg(s) for s in scrape]
+        targets = [parse_scrape_arg(s) if isinstance(s, str) else s for s in scrape]
         prom = ScrapeClient(targets, interval=config.dashboard.refresh, retention=config.dashboard.range,
                             timeout=config.prometheus.timeout)
     else:
