@@ -215,7 +215,10 @@ class ScrapeClient:
             return self._client
         key = tgt.auth.client_key()
         if key not in self._clients:
-            self._clients[key] = make_client(tgt.auth.options(self._options))
+            client = make_client(tgt.auth.options(self._options))
+            hosts = {urlsplit(t.url).netloc for t in self._targets if t.auth and t.auth.client_key() == key}
+            client.event_hooks["request"].append(_same_host_only(hosts, tuple(tgt.auth.headers)))
+            self._clients[key] = client
         return self._clients[key]
 
     async def _scrape(self, tgt: _TargetState) -> None:
@@ -320,6 +323,16 @@ class ScrapeClient:
             warnings.append(f"scrape loop: {self.loop_error}")
         st["warnings"] = warnings
         return st
+
+
+def _same_host_only(hosts: set[str], headers: tuple[str, ...]):
+    """A request hook: a redirect to another host gets none of the target's credentials (httpx
+    drops Authorization itself; custom headers such as X-Api-Key are dropped here)."""
+    async def hook(request: httpx.Request) -> None:
+        if request.url.netloc.decode("ascii", "replace") not in hosts:
+            for name in ("Authorization", *headers):
+                request.headers.pop(name, None)
+    return hook
 
 
 def _internal(query: str, exc: Exception) -> QueryResult:
