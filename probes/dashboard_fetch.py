@@ -129,7 +129,8 @@ def now_window(scrape_interval: float) -> float:
 
 def system_labels(systems: Sequence[Detected], values: Sequence[SignalValue]) -> tuple[str, ...]:
     """Header names: "Hybrid AI Stack (api-gateway)", with " DOWN" or " idle" when so."""
-    idle = {(v.system, v.job) for v in values if v.signal == "request_rate" and v.state == "no_traffic"}
+    idle = {(v.system, v.job) for v in values if v.signal == "request_rate"
+            and (v.state == "no_traffic" or (v.state == "ok" and v.value == 0))}
     out = []
     for d in systems:
         name = f"{d.title}" + (f" ({d.job})" if d.job else "")

@@ -134,8 +134,9 @@ def routing(by_signal, kinds, fronted: frozenset[Key] = frozenset()
     rows: list[Bar] = []
     for v in ok:
         split = [p for p in v.breakdown if any(k in SPLIT_KEYS for k, _ in p.labels)]
-        parts = [type(p)(tuple((k, x) for k, x in p.labels if k in SPLIT_KEYS), (p.value or 0.0) * rates[_key(v)])
-                 for p in split]
+        order = {k: i for i, k in enumerate(SPLIT_KEYS)}  # provider first, then the model
+        parts = [type(p)(tuple(sorted(((k, x) for k, x in p.labels if k in SPLIT_KEYS), key=lambda kv: order[kv[0]])),
+                         (p.value or 0.0) * rates[_key(v)]) for p in split]
         rows += bars(parts, "req/s", v.job, f"{v.title}: " if len(ok) > 1 else "")
     stack = _stack_share(ok, shares, rates)
     return stack, tuple(shares), reshare(rows)

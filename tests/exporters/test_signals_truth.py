@@ -57,7 +57,8 @@ def evaluated(tier, source: str) -> dict:
 
 
 def truth_for(tier, job: str, first: float, last: float) -> dict[str, Truth]:
-    return truths(job, tier.logs[job].done_in(first, last), last - first)
+    log = tier.logs[job]
+    return truths(job, log.done_in(first, last), last - first, log.started_in(first, last))
 
 
 def _report(job: str, rows: list[tuple]) -> None:

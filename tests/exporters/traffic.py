@@ -33,6 +33,13 @@ class Kind:
     price_in: float = 0.0    # USD per token (the [prices] the test config gives, or the app's own)
     price_out: float = 0.0
     error: bool = False
+    seconds: float | None = None   # the app's own handling time (None: body["simulate_seconds"])
+
+    @property
+    def handling(self) -> float:
+        """What the app's latency histogram observes: its stand-in model's time. The client's
+        wall time adds the generator's own queueing, which no server sees."""
+        return self.seconds if self.seconds is not None else float(self.body.get("simulate_seconds", 0.0))
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,9 @@ class Log:
 
     def done_in(self, start: float, end: float) -> list[Record]:
         return [r for r in self.records if start < r.end <= end]
+
+    def started_in(self, start: float, end: float) -> list[Record]:
+        return [r for r in self.records if start < r.start <= end]
 
 
 async def _one(client: httpx.AsyncClient, plan: Plan, kind: Kind, log: Log, base: str) -> None:
