@@ -250,6 +250,10 @@ class Demo:
             lines += ["[routing]", f"cloud_reference = {q(ref)}", ""]
         for model, (pin, pout) in sorted(prices.items()):
             lines += [f"[prices.{q(model)}]", f"input = {pin!r}", f"output = {pout!r}", ""]
+        if "api-gateway" in self.names and "vllm" in self.names:
+            # the demo's vLLM serves behind the gateway: its requests are the gateway's, its
+            # tokens/s (which the gateway does not count) are the stack's
+            lines += ["[traffic]", 'behind_gateway = ["vllm"]', ""]
         for name in self.names:
             health = self.stack.health_url(name)
             if health:

@@ -60,7 +60,42 @@ fi
 say "installing llmwatch with test extras into .venv (pip install -e '.[test]')"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
-# --- 3. pytest ----------------------------------------------------------------------------------
+# --- 3. the real-exporter tier: exporter libraries in their own venv, Node apps' node_modules -----
+# LiteLLM pins half of PyPI: its packages live in .venv-exporters (the apps run as subprocesses on
+# that interpreter), never in .venv. Both installs are skipped when already at the pinned versions
+# (a stamp named after the lock file's hash). LLMWATCH_SKIP_EXPORTERS=1 skips them (the tier then
+# skips, or fails when CI=true).
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else return 1; fi
+}
+if [ "${LLMWATCH_SKIP_EXPORTERS:-}" != "1" ]; then
+  t0=$(date +%s)
+  req=tests/exporters/requirements.txt
+  stamp=".venv-exporters/.installed-$(sha256sum "$req" | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    say "installing the exporter libraries into .venv-exporters (pip install -r $req)"
+    [ -x .venv-exporters/bin/python ] || python3 -m venv .venv-exporters
+    .venv-exporters/bin/python -m pip install --quiet --disable-pip-version-check -r "$req"
+    rm -f .venv-exporters/.installed-*
+    touch "$stamp"
+  fi
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    say "installing Debian's nodejs and npm (the Dev-PyNode app runs on express + prom-client)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null \
+      || say "could not install nodejs/npm: the real-exporter tier will skip (or fail when CI=true)"
+  fi
+  lock=tests/exporters/node/package-lock.json
+  nstamp="tests/exporters/node/node_modules/.installed-$(sha256sum "$lock" | cut -c1-16)"
+  if command -v npm >/dev/null 2>&1 && [ ! -f "$nstamp" ]; then
+    say "installing express and prom-client (npm ci in tests/exporters/node)"
+    (cd tests/exporters/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    touch "$nstamp"
+  fi
+  say "real-exporter tier ready ($(( $(date +%s) - t0 )) s)"
+fi
+
+# --- 4. pytest ----------------------------------------------------------------------------------
 say "running: python -m pytest $*"
 set +e
 .venv/bin/python -m pytest "$@"

@@ -276,7 +276,7 @@ def test_demo_no_prometheus_and_sigterm_cleans_up():
         assert not cfg.configured("prometheus") and not cfg.configured("alertmanager")
         assert len(cfg.services) == 5 and "gpt-4" in cfg.prices
         for name in STACKS["seeds"]:
-            assert httpx.get(urls[name] + "/metrics", timeout=5).status_code == 200
+            assert httpx.get(urls[name] + "/metrics", timeout=5, follow_redirects=True).status_code == 200
         got = wait_for(lambda: httpx.get(urls["loki"] + "/loki/api/v1/label/job/values", timeout=5).json()["data"],
                        timeout=10, message="jobs with logs")
         assert set(got) <= set(STACKS["seeds"])

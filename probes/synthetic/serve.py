@@ -28,7 +28,8 @@ def _make_handler_class(handle: Handler, server_header: str) -> type[BaseHTTPReq
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            req = Request(self.command, parts.path, dict(parse_qsl(parts.query)), body)
+            req = Request(self.command, parts.path, dict(parse_qsl(parts.query)), body,
+                          {k.lower(): v for k, v in self.headers.items()})
             try:
                 reply = handle(req)
             except Exception as exc:  # a bug in a fake must show up as a 500, not a hang

@@ -46,6 +46,7 @@ class Request:
     path: str
     query: Mapping[str, str]
     body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)   # lower-case names
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 generation_requests_total is bumped before generating (errors included, as in the seed);
 latency and tokens are observed on success only; errors: validation -> 400, oom -> 503,
 unknown -> 500, each bumping generation_errors_total{error_type}. http_request_duration_seconds
-keeps the instrumentator's default buckets 0.1 0.5 1.
+keeps the instrumentator's default buckets 0.1 0.5 1; http_request_duration_highr_seconds (no
+labels, the instrumentator's fine buckets 0.01 ... 60) counts every request, as the real one does.
 /health and /health/detailed answer the seed's JSON; when the model is unhealthy /health says
 "unhealthy" with model_loaded false and 503 (the seed never fails; we need a failure mode).
 """
@@ -21,6 +22,8 @@ from probes.synthetic.services.common import PythonProcess, jdump
 TOKEN_BUCKETS = (10, 25, 50, 100, 200, 300, 500)
 LATENCY_BUCKETS = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0)
 INSTRUMENTATOR_BUCKETS = (0.1, 0.5, 1)
+HIGHR_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 7.5,
+                 10.0, 30.0, 60.0)
 ERROR_TYPES = (("validation", "400", "4xx", 0.3), ("oom", "503", "5xx", 0.2), ("unknown", "500", "5xx", 0.5))
 DEFAULT_TRAFFIC = TrafficConfig(rate=2.0, routes=(
     Route(labels(handler="/generate", method="POST"), 0.9, LogNormal(0.45, 0.6), 0.03,
@@ -49,6 +52,9 @@ class CodeLlmApi(Service):
                                          "Latency with only few buckets by handler. Made to be only used if "
                                          "aggregation by handler is important.", ["handler", "method"],
                                          INSTRUMENTATOR_BUCKETS)
+        self.http_highr = r.histogram("http_request_duration_highr_seconds",
+                                      "Latency with many buckets but no API specific labels. Made for more accurate "
+                                      "percentile calculations. ", (), HIGHR_BUCKETS)
 
     def decorate(self, route: Route, error: bool, rng: random.Random) -> dict[str, str]:
         if not error:
@@ -63,6 +69,7 @@ class CodeLlmApi(Service):
     def observe(self, ev: Event, route: Route, rng: random.Random) -> None:
         self.http_total.inc({**ev.labels, "status": ev.extra["status"]})
         self.http_duration.observe(ev.labels, ev.latency_s)
+        self.http_highr.observe(None, ev.latency_s)
         if ev.labels["handler"] == "/generate":
             self.gen_requests.inc()
             if ev.error:

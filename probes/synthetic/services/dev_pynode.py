@@ -3,6 +3,9 @@
 prom-client dialect: integers without ".0", `le` first, buckets then _sum then _count, no
 *_created series, blank line between families, default process_* and nodejs_* metrics.
 Only POST /api/ai/generate calls an AI provider (ai_requests_total{model,provider,status}).
+Like the seed's middleware (and the real express app in tests/exporters), every request it really
+answers is counted too: Prometheus' scrapes of /metrics and health probes of /health and /ready
+appear in http_requests_total{route="/metrics"...} (monitoring traffic llmwatch leaves out).
 """
 
 from __future__ import annotations
@@ -133,6 +136,16 @@ class DevPyNode(Service):
 
     def health_paths(self) -> tuple[str, ...]:
         return ("/health", "/ready")
+
+    def handle(self, req: Request) -> Reply:
+        began = time.monotonic()
+        reply = super().handle(req)
+        if req.path == "/metrics" or req.path in self.health_paths():  # res.on('finish') in the seed
+            lab = {"method": req.method, "route": req.path, "status_code": str(reply.status)}
+            with self.lock:
+                self.http_total.inc(lab)
+                self.http_duration.observe(lab, time.monotonic() - began)
+        return reply
 
     def not_found(self, req: Request) -> Reply:  # Express' default 404 page
         return Reply(404, f"Cannot {req.method} {req.path}".encode(), "text/html; charset=utf-8")

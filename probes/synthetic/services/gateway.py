@@ -42,7 +42,8 @@ class ApiGateway(Service):
                                     ["model", "backend"])
         self.in_progress = r.gauge("api_gateway_requests_in_progress", "Concurrent requests")
         self.cost = r.counter("api_gateway_cost_total", "Cumulative API costs in USD", ["model"])
-        self.cost_per_request = r.gauge("api_gateway_cost_per_request", "avg cost", ["model"])
+        # unlabelled, as a real Flask gateway exports it from the start (tests/exporters/apps)
+        self.cost_per_request = r.gauge("api_gateway_cost_per_request", "Average cost per request")
         self.model_latency = r.histogram("api_gateway_model_latency_seconds", "Model inference time", ["model"])
         self.routing = r.histogram("api_gateway_routing_latency_seconds", "Routing decision time")
         self.health_gauge = r.gauge("api_gateway_health", "Service health status (1=healthy, 0=unhealthy)")
@@ -62,7 +63,8 @@ class ApiGateway(Service):
         self.model_latency.observe([model], ev.latency_s - routing)
         self.cost.inc([model], ev.cost_usd)
         self._n[model] = self._n.get(model, 0) + 1
-        self.cost_per_request.set([model], self.cost.get([model]) / self._n[model])
+        spent = sum(self.cost.get([m]) for m in self._n)
+        self.cost_per_request.set(None, spent / sum(self._n.values()))
         line = {"timestamp": iso_z(ev.t), "level": "ERROR" if ev.error else "INFO",
                 "message": "upstream error" if ev.error else "completed", "model": model,
                 "backend": ev.backend, "complexity": ev.labels["complexity"],

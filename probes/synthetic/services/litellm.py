@@ -6,6 +6,14 @@ show the failure and the fallback, the proxy answers 200 and the event is not an
 fallback also fails (or there is none) the proxy answers 500/429 and the event is an error.
 Spend uses the provider's price per token; Ollama costs 0. GET /health is deliberately absent
 (real LiteLLM makes paid calls there): use /health/liveliness and /health/readiness.
+
+As a real 1.108 proxy exposes it (tests/exporters runs one): /metrics answers 307 to /metrics/;
+with a master_key, /metrics/ needs it as a bearer token and a scrape without it is a 401 that the
+proxy counts as a failed request with route="/metrics" and requested_model=""; deployment metrics
+carry api_base="" (use api_provider); readiness without a database says {"status": "healthy",
+"db": "Not connected"}; also litellm_requests_metric_total, litellm_llm_api_failed_requests_metric_total,
+litellm_request_queue_time_seconds, litellm_overhead_latency_metric, litellm_in_flight_requests and
+litellm_total_users (the last two exist before the first request).
 """
 
 from __future__ import annotations
@@ -16,12 +24,12 @@ from probes.synthetic.model import Event, LogNormal, Route, TrafficConfig, label
 from probes.synthetic.service import Reply, Request, Service, json_reply
 
 LATENCY_BUCKETS = (.005, .01, .025, .05, .1, .25, .5, 1, 2, 5, 10, 30, 60, 120, 300, 420, 600)
-OLLAMA_BASE = "http://127.0.0.1:11434"
+OLLAMA_BASE = ""  # 1.108 exports api_base="" even when the deployment sets one
 # requested_model -> (litellm_model_name, api_base, api_provider, fallback requested model or "")
 DEPLOYMENTS = {
     "llama3.1": ("ollama/llama3.1:8b", OLLAMA_BASE, "ollama", "gpt-4o-mini"),
-    "gpt-4o-mini": ("openai/gpt-4o-mini", "https://api.openai.com/v1", "openai", ""),
-    "claude-sonnet": ("anthropic/claude-3-5-sonnet-20241022", "https://api.anthropic.com", "anthropic", "gpt-4o-mini"),
+    "gpt-4o-mini": ("openai/gpt-4o-mini", "", "openai", ""),
+    "claude-sonnet": ("anthropic/claude-3-5-sonnet-20241022", "", "anthropic", "gpt-4o-mini"),
 }
 PRICES = {"llama3.1": (0.0, 0.0), "gpt-4o-mini": (0.15, 0.60), "claude-sonnet": (3.0, 15.0)}
 FALLBACK_SUCCESS = 0.5
@@ -77,6 +85,18 @@ class LiteLLM(Service):
         self.fb_ok = r.counter("litellm_deployment_successful_fallbacks_total", "LLM Deployment Analytics - Number of successful fallback requests from primary model -> fallback model", fb)
         self.fb_fail = r.counter("litellm_deployment_failed_fallbacks_total", "LLM Deployment Analytics - Number of failed fallback requests from primary model -> fallback model", fb)
         self.budget = r.gauge("litellm_remaining_team_budget_metric", "Remaining budget for team", ["team"])
+        self.requests = r.counter("litellm_requests_metric_total", "Deprecated - use litellm_proxy_total_requests_metric. "
+                                  "Total number of LLM calls to litellm - track total per API Key, team, user",
+                                  ["model", "requested_model", "api_provider"])
+        self.api_failed = r.counter("litellm_llm_api_failed_requests_metric_total",
+                                    "deprecated - use litellm_proxy_failed_requests_metric", ["model"])
+        self.queue_time = r.histogram("litellm_request_queue_time_seconds", "Time spent in the request queue",
+                                      ["model", "requested_model"], LATENCY_BUCKETS)
+        self.overhead = r.histogram("litellm_overhead_latency_metric", "Latency overhead (seconds) LiteLLM processing adds",
+                                    ["model_group"], LATENCY_BUCKETS)
+        self.in_flight = r.gauge("litellm_in_flight_requests", "Number of requests in flight")
+        self.total_users = r.gauge("litellm_total_users", "Total number of users")
+        self.master_key: str | None = None  # set it to require a bearer token on /metrics/
         for model, (name, base, provider, _) in DEPLOYMENTS.items():
             self.dep_state.set({"litellm_model_name": name, "api_base": base, "api_provider": provider}, 0)
 
@@ -114,7 +134,10 @@ class LiteLLM(Service):
             self._deployment(model, True)
         _, _, provider, _ = DEPLOYMENTS[served]
         deployment_model = DEPLOYMENTS[served][0].split("/", 1)[1]
+        self.queue_time.observe({"model": deployment_model, "requested_model": model}, 0.002)
+        self.overhead.observe([model], 0.004)
         if ev.error:
+            self.api_failed.inc([deployment_model])
             self.total.inc({"requested_model": model, "status_code": "500", "team": TEAM, "user": USER,
                             "route": "/chat/completions", "model_id": ""})
             self.failed.inc({"requested_model": model, "exception_status": "500",
@@ -129,6 +152,7 @@ class LiteLLM(Service):
         self.api_latency.observe({"model": deployment_model, "requested_model": model}, ev.latency_s * 0.96)
         self.ttft.observe([deployment_model], ev.latency_s * float(ev.extra["ttft_share"]))
         self.spend.inc({"model": deployment_model, "api_provider": provider, "team": TEAM, "user": USER}, ev.cost_usd)
+        self.requests.inc({"model": deployment_model, "requested_model": model, "api_provider": provider})
         tok = {"model": deployment_model, "requested_model": model}
         self.tokens_in.inc(tok, ev.tokens_in)
         self.tokens_out.inc(tok, ev.tokens_out)
@@ -138,6 +162,21 @@ class LiteLLM(Service):
 
     def refresh_gauges(self, t: float, g: dict[str, float]) -> None:  # type: ignore[override]
         self.budget.set([TEAM], g["remaining_team_budget"])
+        self.in_flight.set(None, 1)  # the scrape itself, as the real proxy counts it
+        self.total_users.set(None, 0)
+
+    def handle(self, req: Request) -> Reply:
+        if req.method in ("GET", "HEAD") and req.path == "/metrics":
+            return Reply(307, b"", "text/plain", (("Location", "/metrics/"),))
+        if req.method in ("GET", "HEAD") and req.path == "/metrics/":
+            if self.master_key and req.headers.get("authorization") != f"Bearer {self.master_key}":
+                with self.lock:
+                    self.total.inc({"requested_model": "", "status_code": "None", "team": "None", "user": "None",
+                                    "route": "/metrics", "model_id": "None"})
+                    self.failed.inc({"requested_model": "", "exception_status": "None", "exception_class": "Exception"})
+                return json_reply("Unauthorized access to metrics endpoint", 401)
+            return self.metrics_reply()
+        return super().handle(req)
 
     def liveliness(self, req: Request) -> Reply:
         return json_reply("I'm alive!")
@@ -145,9 +184,9 @@ class LiteLLM(Service):
     def health(self) -> Reply:
         if not self.component_ok("proxy"):
             return json_reply({"detail": "Service Unhealthy (proxy not initialized)"}, 503)
-        return json_reply({"status": "connected", "db": "connected" if self.component_ok("db") else "Not connected",
-                           "cache": None, "litellm_version": "1.55.8", "success_callbacks": ["prometheus"],
-                           "last_updated": None})
+        if not self.component_ok("db"):  # a database configured and unreachable
+            return json_reply({"status": "unhealthy", "db": "disconnected"}, 503)
+        return json_reply({"status": "healthy", "db": "Not connected"})  # 1.108.7 without a database
 
     def health_paths(self) -> tuple[str, ...]:
         return ("/health/readiness", "/health/liveliness")
