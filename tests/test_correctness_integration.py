@@ -172,10 +172,20 @@ TRAFFIC = {
 }
 
 
+def _traffic(e) -> bool:
+    """Not a monitoring route (/metrics, /health*, /ready*...): those are not traffic (issue 13)."""
+    import re
+
+    from probes.promql import MONITORING_ROUTES
+
+    route = e.labels.get("route") or e.labels.get("handler") or e.labels.get("endpoint") or ""
+    return not re.fullmatch("|".join(MONITORING_ROUTES), route)
+
+
 @pytest.mark.parametrize("system", sorted(TRAFFIC))
 def test_request_rate_errors_and_latency(snapshot, system):
     job, where, lat_ok_only, bucket_metric, scale = TRAFFIC[system]
-    evs, dt = events(snapshot, job, where)
+    evs, dt = events(snapshot, job, where, pred=_traffic)
     born = snapshot["born"][job]
     assert_rate(val(snapshot, system, "request_rate"), len(evs), dt, f"{system} request rate", born)
     assert_ratio(val(snapshot, system, "error_rate"), sum(e.error for e in evs), len(evs), f"{system} error rate",
