@@ -119,3 +119,10 @@ def test_gpu_rows_join_five_signals_per_gpu():
 def test_step_is_sized_to_the_width_but_never_below_the_scrape():
     assert step_for(3600, 120, 15) == 30
     assert step_for(300, 120, 15) == 15
+
+
+def test_now_window_is_like_rate_interval_and_at_least_a_minute():
+    from probes.dashboard_fetch import now_window
+
+    assert now_window(2.0) == 60.0      # was 8 s: low rates jittered by 17 % (issue 13, item 9)
+    assert now_window(15.0) == 60.0 and now_window(30.0) == 120.0

@@ -207,3 +207,28 @@ def test_plan_only_keeps_named_signals_and_the_traffic_signal():
     names = {p.sdef.name for p in plan(gw, Config(), 60.0, 0.0, only=("error_rate",))}
     assert names == {"error_rate", gw.profile.traffic}
     assert len(plan(gw, Config(), 60.0, 0.0)) > len(names)
+
+
+async def test_a_fresh_system_reads_no_traffic_yet_not_not_exported():
+    """Issue 13, item 2: labelled counters appear with the first request; before that a detected
+    system is idle ("no traffic yet"), whether its metrics are absent or its queries match nothing."""
+    fresh = det("dev-pynode", "dev-pynode", {"active_connections", "nodejs_version_info", "http_requests_total"})
+    client = FakeProm([(r".", [])])   # nothing matches: only Prometheus' scrapes of /metrics exist
+    vals = by_signal(await evaluate(client, [fresh], Config(), 30))
+    for name in ("request_rate", "latency_p95", "error_rate", "tokens_out_rate", "local_share"):
+        assert (vals[name].state, vals[name].reason) == ("no_traffic", "no traffic yet"), (name, vals[name])
+    assert vals["ttft_p95"].state == "not_exported"   # declared missing: never "yet"
+    serving = det("dev-pynode", "dev-pynode", {"http_requests_total"})
+    vals = by_signal(await evaluate(FakeProm([(r".", [({}, 2.0)])]), [serving], Config(), 30))
+    assert vals["tokens_out_rate"].state == "not_exported"  # traffic but no AI counters: a real gap
+
+
+async def test_a_down_system_is_kept_and_says_so():
+    from dataclasses import replace as _replace
+
+    down = _replace(det("hybrid-ai-stack", "api-gateway"), down="connection refused")
+    client = FakeProm([(r".", [({}, 1.0)])])
+    vals = by_signal(await evaluate(client, [down], Config(), 30))
+    assert vals["request_rate"].state == "down" and vals["request_rate"].text == "DOWN"
+    assert vals["request_rate"].reason == "target down: connection refused"
+    assert not client.calls  # nothing is asked of a target that is down
