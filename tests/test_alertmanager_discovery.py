@@ -49,3 +49,20 @@ async def test_no_alertmanager_anywhere_is_no_unknown():
             await prom.aclose()
         run = await run_once(cfg, CheckOptions(deadline_s=10.0))
     assert all(r.status is not Status.UNKNOWN for r in run.results), [(r.name, r.summary) for r in run.results]
+
+
+async def test_a_discovered_alertmanager_that_does_not_answer_is_a_note_not_unknown():
+    import asyncio
+
+    from probes.synthetic.servers import PrometheusServer, free_port
+    from tests.harness.waiting import wait_for
+
+    gone = f"http://127.0.0.1:{free_port()}"  # Prometheus sends there; nothing listens
+    with PrometheusServer({}, scrape_interval="1s", alertmanager_url=gone) as prom:
+        await asyncio.to_thread(wait_for, lambda: prom.api("/api/v1/alertmanagers")["activeAlertmanagers"], 20, 0.2,
+                                "Prometheus to list its Alertmanager")
+        cfg = parse_config({"prometheus": {"url": prom.url}})
+        run = await run_once(cfg, CheckOptions(deadline_s=10.0))
+    assert all(r.status is not Status.UNKNOWN for r in run.results), [(r.name, r.summary) for r in run.results]
+    notes = [d for r in run.results if r.kind == "alert" for d in r.details]
+    assert notes and "from Prometheus' /api/v1/alertmanagers" in notes[0] and gone.split("//")[1] in notes[0]
