@@ -21,7 +21,7 @@ from probes.catalogue import SERVING
 from probes.config import Config
 from probes.cost import NoPrices
 from probes.detect import Detected, Detection, detect
-from probes.promql import TemplateError, rate_interval
+from probes.promql import TemplateError, now_window, rate_interval
 from probes.signals import SignalValue, choose, evaluate, signal_query
 from probes.units import format_value
 from probes.dashboard_model import (
@@ -31,7 +31,7 @@ from probes.headline import cost_breakdown, cost_stats, fronted_engines, headlin
 
 __all__ = ["Instant", "Meta", "Ranges", "SourceError", "cost_breakdown", "cost_stats", "gpu_rows", "headline_stats",
            "load_instant", "load_meta", "load_ranges", "memory_rows", "routing", "serving_rows", "step_for",
-           "system_labels", "now_window"]
+           "system_labels"]
 
 DEFAULT_SCRAPE = 15.0
 TOP_N = 5
@@ -117,16 +117,6 @@ INSTANT_SIGNALS = (
 # breakdowns also name the models that tell which engines a gateway fronts.
 BREAKDOWNS = ("request_rate", "cost_rate", "local_share", "tokens_out_rate", "gpu_util", "gpu_mem_used",
               "gpu_mem_total", "gpu_temp", "gpu_power")
-MIN_NOW_WINDOW = 60.0
-
-
-def now_window(scrape_interval: float) -> float:
-    """The Now row's rate window: Grafana's $__rate_interval for an instant (4 scrape intervals),
-    and at least a minute, so a low rate does not jitter with each new sample (at 2 s scrapes an
-    8 s window moved cost by 17 % from one refresh to the next). `llmwatch doctor` uses the same."""
-    return max(rate_interval(0.0, scrape_interval), MIN_NOW_WINDOW)
-
-
 def system_labels(systems: Sequence[Detected], values: Sequence[SignalValue]) -> tuple[str, ...]:
     """Header names: "Hybrid AI Stack (api-gateway)", with " DOWN" or " idle" when so."""
     idle = {(v.system, v.job) for v in values if v.signal == "request_rate"

@@ -17,11 +17,11 @@ from typing import Any, Sequence
 from probes.config import Config
 from probes.detect import Detected, Detection, detect
 from probes.profiles import Profile, ProfileError, builtin_profiles, load_profiles
-from probes.promql import scope_matchers
+from probes.promql import MIN_NOW_WINDOW, now_window, scope_matchers
 from probes.signals import SignalValue, evaluate
 from probes.textsafe import one_line
 
-MIN_WINDOW_S = 60.0
+MIN_WINDOW_S = MIN_NOW_WINDOW  # the dashboard's Now row uses the same window
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,7 @@ def choose_window(detection: Detection | None, given: float | None) -> tuple[flo
         return given, "from --window"
     scrape = detection.scrape_interval if detection else None
     if scrape:
-        w = max(4 * scrape, MIN_WINDOW_S)
-        return w, f"4 x the longest scrape interval ({scrape:g}s), at least {MIN_WINDOW_S:g}s"
+        return now_window(scrape), f"4 x the longest scrape interval ({scrape:g}s), at least {MIN_WINDOW_S:g}s"
     return MIN_WINDOW_S, "default (scrape interval unknown)"
 
 
@@ -199,6 +198,7 @@ def report_json(r: DoctorReport) -> dict[str, Any]:
         "name": d.name, "title": d.title, "kind": d.profile.kind, "job": d.job, "matched": list(d.matched),
         "signals": [{"name": v.signal, "label": v.label, "value": v.value, "unit": v.unit, "text": v.text,
                      "state": v.state, "method": v.method, "query": v.query, "reason": v.reason,
+                     "bucket": list(v.bucket) if v.bucket and all(b != float("inf") for b in v.bucket) else None,
                      "breakdown": [{"labels": dict(p.labels), "value": p.value} for p in v.breakdown]}
                     for v in r.values_for(d)],
     } for d in (det.systems if det else ())]

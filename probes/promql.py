@@ -75,6 +75,16 @@ def rate_interval(step: float, scrape_interval: float) -> float:
     return max(4 * scrape_interval, step + scrape_interval)
 
 
+MIN_NOW_WINDOW = 60.0
+
+
+def now_window(scrape_interval: float) -> float:
+    """The window of a "now" value (the dashboard's Now row, `llmwatch doctor`): $__rate_interval
+    for an instant (4 scrape intervals) and at least a minute, so a low rate does not jitter with
+    each new sample (at 2 s scrapes an 8 s window moved cost by 17 % between refreshes)."""
+    return max(rate_interval(0.0, scrape_interval), MIN_NOW_WINDOW)
+
+
 def quote(value: str) -> str:
     """A PromQL double-quoted string literal body (backslash and quote escaped)."""
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

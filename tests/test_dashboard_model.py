@@ -122,7 +122,7 @@ def test_step_is_sized_to_the_width_but_never_below_the_scrape():
 
 
 def test_now_window_is_like_rate_interval_and_at_least_a_minute():
-    from probes.dashboard_fetch import now_window
+    from probes.promql import now_window
 
     assert now_window(2.0) == 60.0      # was 8 s: low rates jittered by 17 % (issue 13, item 9)
     assert now_window(15.0) == 60.0 and now_window(30.0) == 120.0

@@ -16,7 +16,8 @@ from rich.console import Console
 
 from probes.config import load_config
 from probes.dashboard_fetch import load_instant
-from probes.dashboard_fetch import BREAKDOWNS, now_window
+from probes.dashboard_fetch import BREAKDOWNS
+from probes.promql import now_window
 from probes.dashboard_model import Source, front_door
 from probes.headline import fronted_engines
 from probes.prometheus import PrometheusClient

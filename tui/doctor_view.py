@@ -16,7 +16,8 @@ from probes.signals import SignalValue
 from probes.textsafe import one_line
 from probes.units import format_value
 
-STATE_STYLE = {"ok": "bold", "not_exported": "dim", "no_traffic": "yellow", "no_data": "yellow", "error": "red"}
+STATE_STYLE = {"ok": "bold", "not_exported": "dim", "no_traffic": "yellow", "no_data": "yellow", "error": "red",
+               "down": "bold red"}
 LEVEL_STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 LABEL_W = 14
 SIGNAL_W = 23
@@ -113,7 +114,7 @@ def _per_job(out, r: DoctorReport, ds: list, show_queries: bool) -> None:
 def _signal(out, v: SignalValue, d, show_queries: bool) -> None:
     label = v.label + (" (avg)" if v.method == "average" else "")
     text = v.text
-    note = f"  {one_line(v.reason, 300)}" if v.state != "ok" and v.reason else ""
+    note = f"  {one_line(v.reason, 300)}" if v.state != "ok" and v.reason else (f"  {v.note}" if v.note else "")
     out(_line("  ", label.ljust(SIGNAL_W), (text.ljust(VALUE_W), STATE_STYLE.get(v.state, "")), (note, "dim")))
     parts = [p for p in v.breakdown if p.labels]
     if parts and len(parts) <= 8 and len(parts) > 1 or (parts and d.profile.kind == "gpu"):
