@@ -81,9 +81,11 @@ def test_usage_errors_exit_3(tmp_path):
 def test_config_show_hides_secrets(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('[prometheus]\nurl = "https://ops:urlsecret1@prom:9090"\nbearer_token = "tok-secret-2"\n'
-                    '[[services]]\nname = "gw"\nurl = "http://127.0.0.1:8080/health"\nheaders = { "X-Api-Key" = "hdr-secret-3" }\n')
+                    '[[services]]\nname = "gw"\nurl = "http://127.0.0.1:8080/health"\nheaders = { "X-Api-Key" = "hdr-secret-3" }\n'
+                    '[[scrape]]\njob = "litellm"\nurl = "http://u:scr-pass-4@127.0.0.1:4000/metrics"\n'
+                    'bearer_token = "scr-tok-5"\nheaders = { "X-Api-Key" = "scr-hdr-6" }\n')
     for fmt in ("text", "json"):
         out = run("config", "--config", str(path), "--format", fmt, home=tmp_path)
         assert out.returncode == 0, out.stderr
-        for secret in ("urlsecret1", "tok-secret-2", "hdr-secret-3"):
+        for secret in ("urlsecret1", "tok-secret-2", "hdr-secret-3", "scr-pass-4", "scr-tok-5", "scr-hdr-6"):
             assert secret not in out.stdout + out.stderr

@@ -38,6 +38,8 @@ def config_cmd(ctx: click.Context, fmt: str) -> None:
     click.echo(f"services      {len(cfg.services)}: " + (", ".join(s.name for s in cfg.services) or "-"))
     click.echo(f"rules         {len(cfg.rules)}: " + (", ".join(r.name for r in cfg.rules) or "-"))
     click.echo(f"prices        {len(cfg.prices)}: " + (", ".join(sorted(cfg.prices)) or "-"))
+    if cfg.scrape:
+        click.echo(f"scrape        {len(cfg.scrape)}: " + ", ".join(f"{t.job} {display_url(t.url)}" for t in cfg.scrape))
 
 
 def redacted_view(cfg) -> dict:
@@ -54,4 +56,10 @@ def redacted_view(cfg) -> dict:
     for svc in data["services"]:
         svc["url"] = display_url(svc["url"])
         svc["headers"] = {k: "***" for k in svc["headers"]}
+    for tgt in data["scrape"]:
+        tgt["url"] = display_url(tgt["url"])
+        for key in ("bearer_token", "password"):
+            if tgt.get(key):
+                tgt[key] = "***"
+        tgt["headers"] = {k: "***" for k in tgt["headers"]}
     return data
