@@ -7,17 +7,22 @@ problem; secret values (tokens, passwords, URL userinfo) never appear in a messa
 
 from __future__ import annotations
 
+import base64
+import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
-from probes.durations import DurationError, parse_duration
-from probes.redact import display_url
+from probes.durations import DurationError, format_duration, parse_duration
+from probes.redact import display_url, header_secrets, url_secrets
 
 MIN_REFRESH_S = 1.0
+MAX_NUMBER = 1e12   # no count, rate or ratio in a config file is larger; NaN and Inf never pass
+MAX_PRICE = 1e6     # USD per million tokens
 DEFAULT_LOCAL_PROVIDERS = (
     "ollama", "ollama_chat", "vllm", "hosted_vllm", "llamacpp", "llama.cpp", "llamafile",
     "lm_studio", "tgi", "huggingface_tgi", "sglang", "triton", "local",
@@ -137,24 +142,29 @@ class Config:
         return section in self.explicit
 
     def secrets(self) -> list[str]:
-        """Every secret value in this config, for last-resort redaction of output."""
+        """Every secret value in this config (tokens, passwords, the token file's contents, URL
+        userinfo and secret query values, credential headers), for probes.redact.register."""
         out: list[str] = []
         for ep in (self.prometheus, self.alertmanager, self.loki):
             out += [s for s in (ep.bearer_token, ep.password) if s]
-            out += [v for k, v in ep.headers.items() if k.lower() in _SECRET_HEADERS]
-            userinfo = urlsplit(ep.url).password
-            if userinfo:
-                out.append(userinfo)
+            if ep.username and ep.password:
+                out.append(f"{ep.username}:{ep.password}")
+                out.append(base64.b64encode(f"{ep.username}:{ep.password}".encode()).decode())
+            if ep.bearer_token_file and not ep.bearer_token:
+                try:
+                    out.append(ep.token() or "")
+                except ConfigError:
+                    pass  # unreadable now: the request reports it, and registers it once read
+            out += _header_and_url_secrets(ep.headers, ep.url)
         for svc in self.services:
-            out += [v for k, v in svc.headers.items() if k.lower() in _SECRET_HEADERS]
-            userinfo = urlsplit(svc.url).password
-            if userinfo:
-                out.append(userinfo)
-        return out
+            out += _header_and_url_secrets(svc.headers, svc.url)
+        return [s for s in out if s]
 
 
-_SECRET_HEADERS = {"authorization", "x-api-key", "api-key", "cookie", "proxy-authorization"}
-SECRET_KEYS = {"bearer_token", "password"}
+def _header_and_url_secrets(headers: Mapping[str, str], url: str) -> list[str]:
+    out = [s for k, v in headers.items() for s in header_secrets(k, v)]
+    return out + url_secrets(url)
+
 
 # ---------------------------------------------------------------------------------------------
 # Schema: key -> converter(value, where) -> python value. A converter raises ConfigError.
@@ -182,12 +192,24 @@ def _bool(value: Any, ctx: str) -> bool:
     return value
 
 
-def _number(value: Any, ctx: str) -> float:
+def _number(value: Any, ctx: str, high: float = MAX_NUMBER) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{ctx}: expected a number, got {_show(value)}")
-    if value < 0:
-        raise ConfigError(f"{ctx}: must not be negative, got {value}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ConfigError(f"{ctx}: expected a finite number, got {_show(value)}")
+    if number < 0:
+        raise ConfigError(f"{ctx}: must not be negative, got {_show(value)}")
+    if number > high:
+        raise ConfigError(f"{ctx}: must be at most {high:g}, got {_show(value)}")
+    return number
+
+
+def _price(value: Any, ctx: str) -> float:
+    return _number(value, ctx, MAX_PRICE)
 
 
 def _duration(value: Any, ctx: str) -> float:
@@ -196,8 +218,20 @@ def _duration(value: Any, ctx: str) -> float:
     except DurationError as exc:
         raise ConfigError(f"{ctx}: {exc}") from None
     if seconds <= 0:
-        raise ConfigError(f"{ctx}: duration must be positive, got {value!r}")
+        raise ConfigError(f"{ctx}: duration must be positive, got {_show(value)}")
     return seconds
+
+
+def _duration_between(low: float, high: float) -> Callable[[Any, str], float]:
+    """A duration converter with bounds: a refresh of a week or a timeout of 3 years is a typo."""
+    def conv(value: Any, ctx: str) -> float:
+        seconds = _duration(value, ctx)
+        if seconds < low:
+            raise ConfigError(f"{ctx}: minimum is {format_duration(low)}, got {_show(value)}")
+        if seconds > high:
+            raise ConfigError(f"{ctx}: maximum is {format_duration(high)}, got {_show(value)}")
+        return seconds
+    return conv
 
 
 def _url(value: Any, ctx: str) -> str:
@@ -236,7 +270,7 @@ def _choice(*options: str) -> Callable[[Any, str], str]:
 def _ratio(value: Any, ctx: str) -> float:
     number = _number(value, ctx)
     if number > 1:
-        raise ConfigError(f"{ctx}: expected a ratio between 0 and 1 (1% is 0.01), got {value}")
+        raise ConfigError(f"{ctx}: expected a ratio between 0 and 1 (1% is 0.01), got {_show(value)}")
     return number
 
 
@@ -249,12 +283,18 @@ def _threshold(value: Any, ctx: str) -> str | None:
         return None
     from probes.thresholds import ThresholdError, parse_range  # local: keeps import cost off config
 
+    if any(not math.isfinite(float(n)) for n in _NUMBERS.findall(text)):  # "1e999" is infinity
+        raise ConfigError(f"{ctx}: {_show(value)} has a number too large to hold")
     try:
         parse_range(text)
     except ThresholdError as exc:
         raise ConfigError(f"{ctx}: {exc}") from None
     return text
 
+
+_NUMBERS = re.compile(r"[0-9][0-9.]*(?:[eE][-+]?[0-9]+)?")
+_TIMEOUT = _duration_between(0.001, 3600.0)
+_WINDOW = _duration_between(1.0, 365 * 86400.0)
 
 _ENDPOINT_KEYS: dict[str, Callable[[Any, str], Any]] = {
     "url": _url,
@@ -265,16 +305,17 @@ _ENDPOINT_KEYS: dict[str, Callable[[Any, str], Any]] = {
     "ca_file": _str,
     "insecure": _bool,
     "headers": _str_map,
-    "timeout": _duration,
+    "timeout": _TIMEOUT,
 }
 _LOKI_KEYS = {**_ENDPOINT_KEYS, "org_id": _str}
-_DASHBOARD_KEYS = {"refresh": _duration, "range": _duration, "theme": _choice("dark", "light"), "readonly": _bool}
+_DASHBOARD_KEYS = {"refresh": _duration_between(MIN_REFRESH_S, 86400.0), "range": _WINDOW,
+                   "theme": _choice("dark", "light"), "readonly": _bool}
 _SERVICE_KEYS = {
     "name": _str,
     "url": _url,
     "job": _str,
     "conditions": _str_list,
-    "timeout": _duration,
+    "timeout": _TIMEOUT,
     "ca_file": _str,
     "insecure": _bool,
     "headers": _str_map,
@@ -283,9 +324,10 @@ _SERVICE_KEYS = {
 }
 _RULE_KEYS = {"name": _str, "promql": _str, "warn": _threshold, "crit": _threshold, "unit": _str,
               "no_data": _choice("ok", "warning", "critical", "unknown")}
-_PRICE_KEYS = {"input": _number, "output": _number}
+_PRICE_KEYS = {"input": _price, "output": _price}
 _ROUTING_KEYS = {"local_providers": _str_list, "cloud_reference": _str}
-_SLO_KEYS = {"error_rate": _ratio, "latency_p95": _duration, "availability": _ratio, "window": _duration}
+_SLO_KEYS = {"error_rate": _ratio, "latency_p95": _duration_between(0.000001, 86400.0), "availability": _ratio,
+             "window": _WINDOW}
 _TOP_KEYS = {
     "prometheus", "alertmanager", "loki", "dashboard", "services", "rules", "prices", "routing", "slo",
     "profiles_dir",
@@ -351,8 +393,6 @@ def _parse(data: Mapping[str, Any], source: str | None) -> Config:
         kw["loki"] = _endpoint(data["loki"], "loki", base.loki, _LOKI_KEYS)
     if "dashboard" in data:
         dash = _section(data["dashboard"], _DASHBOARD_KEYS, "dashboard")
-        if "refresh" in dash and dash["refresh"] < MIN_REFRESH_S:
-            raise ConfigError(f"dashboard.refresh: minimum is 1s, got {data['dashboard']['refresh']!r}")
         kw["dashboard"] = replace(base.dashboard, **dash)
     if "services" in data:
         kw["services"] = _services(data["services"])
@@ -482,8 +522,6 @@ def _check_value(section: str, key: str, value: Any, origin: str) -> None:
     conv = _SCHEMAS.get(section, {}).get(key)
     if conv is not None:
         conv(value, origin)
-    if (section, key) == ("dashboard", "refresh") and _duration(value, origin) < MIN_REFRESH_S:
-        raise ConfigError(f"{origin}: minimum refresh is 1s, got {value!r}")
 
 
 def load_config(

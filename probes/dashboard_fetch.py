@@ -25,8 +25,8 @@ from probes.promql import TemplateError, rate_interval
 from probes.signals import SignalValue, choose, evaluate, signal_query
 from probes.units import format_value
 from probes.dashboard_model import (
-    DEFAULT_THRESHOLDS, STATS, Bar, Chart, GpuRow, Line, MemRow, ServingRow, Stat, bars, combine,
-    front_door, level_for, stat_text, top_n, weighted_ratio,
+    DEFAULT_THRESHOLDS, MAX_LINES, STATS, Bar, Chart, Dropped, GpuRow, Line, MemRow, ServingRow, Stat, bars,
+    chart_points, combine, front_door, level_for, stat_text, top_n, weighted_ratio,
 )
 
 DEFAULT_SCRAPE = 15.0
@@ -331,7 +331,7 @@ async def load_ranges(client, meta: Meta, config: Config, range_s: float, points
     if answers and all(not r.ok for r in answers.values()):
         raise SourceError(str(next(iter(answers.values())).error))
     charts = build_charts(wants, answers, start, end, step, serving)
-    trends = build_trends(trend_wants, answers)
+    trends = build_trends(trend_wants, answers, start, end, tstep)
     spend = spend_rate * range_s / 3600.0 if spend_rate is not None else None
     return Ranges(end, range_s, step, charts, trends, spend, len(queries))
 
@@ -409,13 +409,15 @@ def build_charts(wants, answers, start, end, step, serving) -> dict[str, Chart]:
             continue
         lines: list[Line] = []
         errors: list[str] = []
+        dropped = Dropped()
         for w in mine:
             res = answers.get(w.query)
             if res is None or not res.ok:
                 errors.append(str(res.error) if res is not None else "no answer")
                 continue
             for s in res.series:
-                pts = tuple((t, v) for t, v in s.points if v == v and abs(v) != float("inf"))
+                pts, lost = chart_points(s.points, start, end, step)
+                dropped += lost
                 if not pts:
                     continue
                 labels = tuple(sorted((k, s.labels.get(k, "")) for k in w.by if k in s.labels))
@@ -426,19 +428,25 @@ def build_charts(wants, answers, start, end, step, serving) -> dict[str, Chart]:
             lines = list(top_n(lines, TOP_N, others=True))
         elif key == "errors":
             lines = list(top_n(lines, TOP_N, others=False))
+        if len(lines) > MAX_LINES:
+            dropped += Dropped(series=len(lines) - MAX_LINES)
+            lines = lines[:MAX_LINES]
         qs = tuple(w.query for w in mine)
         if lines:
-            charts[key] = Chart(key, title, unit, tuple(lines), "ok", "", start, end, step, qs)
+            charts[key] = Chart(key, title, unit, tuple(lines), "ok", "", start, end, step, qs, dropped)
         elif errors and len(errors) == len(mine):
             charts[key] = Chart(key, title, unit, (), "error", errors[0], start, end, step, qs)
+        elif dropped.points:  # there were samples, none of them drawable: say why
+            charts[key] = Chart(key, title, unit, (), "no_data", dropped.note(), start, end, step, qs, dropped)
         else:
             state, why = ("no_traffic", "no requests in the range") if key != "traffic" else ("no_data", "no samples in the range")
             charts[key] = Chart(key, title, unit, (), state, why, start, end, step, qs)
     return charts
 
 
-def build_trends(wants, answers) -> dict[str, tuple[float, ...]]:
-    """Per stat, one value per trend step: systems summed (rates) or the worst (quantiles)."""
+def build_trends(wants, answers, start: float, end: float, step: float) -> dict[str, tuple[float, ...]]:
+    """Per stat, one value per trend step: systems summed (rates) or the worst (quantiles).
+    Points are sanitised like the charts' (probes.dashboard_model.chart_points)."""
     how = {key: h for key, _, _, h, _ in STATS}
     out: dict[str, tuple[float, ...]] = {}
     for key in how:
@@ -448,9 +456,8 @@ def build_trends(wants, answers) -> dict[str, tuple[float, ...]]:
             if res is None or not res.ok:
                 continue
             for s in res.series:
-                for t, v in s.points:
-                    if v == v and abs(v) != float("inf"):
-                        per_t.setdefault(t, []).append(v)
+                for t, v in chart_points(s.points, start, end, step)[0]:
+                    per_t.setdefault(t, []).append(v)
         if per_t:
             agg = sum if how[key] == "sum" else max
             out[key] = tuple(agg(per_t[t]) for t in sorted(per_t))

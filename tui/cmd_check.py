@@ -126,7 +126,8 @@ def check_cmd(ctx, timeout, urls, only, skip, ignore_alerts, fmt, output, quiet,
     Without Prometheus, --scrape URL reads /metrics directly: two scrapes --scrape-wait apart,
     then the same [slo], [[rules]] and target checks on what was scraped.
     """
-    from tui.report import render, write_atomic
+    from tui.output import write_file
+    from tui.report import render
 
     cfg = load(ctx)
     opts = options_from(timeout, urls, only, skip, ignore_alerts)
@@ -139,11 +140,8 @@ def check_cmd(ctx, timeout, urls, only, skip, ignore_alerts, fmt, output, quiet,
             click.echo("note: direct scrape: alerts skipped (they need Prometheus)", err=True)
     run = asyncio.run(run_once(cfg, opts, targets, scrape_wait))
     text = render(run, fmt, color=(fmt == "text" and output is None and wants_color(sys.stdout)))
-    from probes.redact import scrub
-
-    text = scrub(text, cfg.secrets())
     if output:
-        write_atomic(output, text)
+        write_file(output, text)
     elif not (quiet and run.exit_code == 0):
         click.echo(text)
     ctx.exit(run.exit_code)

@@ -10,7 +10,6 @@ Exit 0 when Prometheus answered, 3 (UNKNOWN) with a one-line reason when it did 
 from __future__ import annotations
 
 import asyncio
-import json
 
 import click
 
@@ -46,8 +45,9 @@ def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool) 
     report = asyncio.run(_run(cfg, win))
     if fmt == "json":
         from probes.doctor import report_json
+        from tui.output import dumps
 
-        click.echo(json.dumps(report_json(report), indent=2))
+        click.echo(dumps(report_json(report)))
     elif not report.reached:
         reason = report.reason  # client messages already start "Prometheus at <url>: "
         prefix = f"Prometheus at {report.url}: "

@@ -81,7 +81,7 @@ def screen_text(app) -> str:
 def snapshot_cmd(ctx, range_, refresh, theme, ascii_, readonly, scrape, screen, size, output, fmt, timeout, log_query):
     """Render a screen once, headless, when its data has loaded; exit 0, or 1 if a source timed out."""
     from probes.durations import parse_duration
-    from tui.report import write_atomic
+    from tui.output import write_file
 
     width_height = parse_size(size)
     wait = parse_duration(timeout)
@@ -89,7 +89,7 @@ def snapshot_cmd(ctx, range_, refresh, theme, ascii_, readonly, scrape, screen, 
     app_ctx = build_context(ctx, range_, refresh, theme, ascii_, readonly, scrape)
     out, loaded = asyncio.run(render(app_ctx, screen, width_height, fmt, wait, log_query))
     if output:
-        write_atomic(output, out)
+        write_file(output, out)
         click.echo(f"wrote {output} ({width_height[0]}x{width_height[1]}, {screen})", err=True)
     else:
         sys.stdout.write(out)

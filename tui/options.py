@@ -38,14 +38,18 @@ def config_options(f: Callable) -> Callable:
 
 
 def load(ctx: click.Context, extra: dict[tuple[str, str], object] | None = None):
-    """The Config for this invocation: flags > environment > file > defaults."""
+    """The Config for this invocation: flags > environment > file > defaults. Its secrets are
+    registered for redaction (probes.redact) before anything can be printed."""
+    from probes import redact
     from probes.config import load_config
 
     given = dict(ctx.meta.get(_KEY, {}))  # ctx.meta is shared by the whole context chain
     path = given.pop("config", None)
     overrides = {k: v for k, v in given.items()}
     overrides.update(extra or {})
-    return load_config(path, overrides=overrides)
+    cfg = load_config(path, overrides=overrides)
+    redact.register(cfg.secrets())
+    return cfg
 
 
 def positive_duration(ctx: click.Context, param: click.Parameter, value):
