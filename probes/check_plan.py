@@ -59,7 +59,7 @@ def plan_health(services: Sequence[Service], pool: ClientPool | None = None) -> 
                                     f"no answer before the check deadline ({remaining:.1f}s left of --timeout; "
                                     f"service timeout is {svc.timeout:g}s)")]
             return health_results(h, components=not svc.conditions)
-        return PlannedCheck(svc.name, "health", run)
+        return PlannedCheck(svc.name, "health", run, names=((svc.name, False), (f"{svc.name}/", True)))
     return [make(s) for s in services]
 
 
@@ -144,7 +144,7 @@ def plan_targets(prom: PrometheusClient) -> PlannedCheck:
         if not res.ok:
             return [CheckResult("targets", "target", Status.UNKNOWN, clean(res.error.message))]
         return target_results(res.value or [])
-    return PlannedCheck("targets", "target", run, prometheus=True)
+    return PlannedCheck("targets", "target", run, prometheus=True, names=(("target:", True), ("targets", False)))
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,8 @@ def plan_alerts(prom: PrometheusClient, am: AlertmanagerClient | None, ignore: S
         if not out:
             out.append(CheckResult("alerts", "alert", Status.OK, "no alerts firing"))
         return out
-    return PlannedCheck("alerts", "alert", run, prometheus=True)
+    return PlannedCheck("alerts", "alert", run, prometheus=True,
+                        names=(("alert:", True), ("alerts", False), ("alertmanager", False)))
 
 
 def build_plan(cfg: Config, opts: CheckOptions, prom: PrometheusClient | None,
@@ -301,7 +302,7 @@ def plan_slo(prom: PrometheusClient, cfg: Config) -> PlannedCheck | None:
             out.append(CheckResult("slo:availability", "slo", Status.UNKNOWN, clean(avail.error.message)))
         return out or [CheckResult("slo", "slo", Status.UNKNOWN, "no serving system detected for the [slo] checks")]
 
-    return PlannedCheck("slo", "slo", run, prometheus=True)
+    return PlannedCheck("slo", "slo", run, prometheus=True, names=(("slo:", True), ("slo", False)))
 
 
 async def _none():

@@ -114,7 +114,7 @@ _HOSTILE = {
 def injected(out: bytes, *, tui: bool = False) -> list[str]:
     """The hostile sequences in `out`. Without `tui`, any escape other than SGR counts too (our
     line-oriented output never moves the cursor); the dashboard's own sequences are allowed."""
-    text = out
+    text = re.sub(rb"\x1b\]22;[a-z-]*\x07", b"", out) if tui else out  # Textual's pointer shape (OSC 22)
     found = [name for name, pattern in _HOSTILE.items() if re.search(pattern, text)]
     if not tui:
         rest = _SGR.sub(b"", text)
