@@ -21,6 +21,7 @@ from probes.config import ConfigError, Endpoint
 from probes.http import DEFAULT_MAX_BYTES, ClientOptions, FetchError, Response, describe_body, fetch, make_client
 from probes.promtypes import ApiError, ApiResult
 from probes.redact import display_url, scrub
+from probes.shape import ShapeError
 
 R = TypeVar("R")
 MAX_MESSAGE = 400
@@ -136,9 +137,14 @@ class ApiClientBase:
         return self.error("not_json", f"expected JSON from {_path(resp.url)}, got {describe_body(resp)}",
                           resp.status)
 
-    def protocol(self, resp: Response, exc: BaseException) -> ApiError:
-        return self.error("protocol", f"unexpected answer from {_path(resp.url)} ({type(exc).__name__}: "
-                          f"{one_line(str(exc), 120)})", resp.status)
+    def protocol(self, resp: Response | None, exc: BaseException) -> ApiError:
+        """A 2xx answer whose JSON is not the documented shape (a string where an object belongs,
+        as proxies send): "unexpected answer from Prometheus at <url> (/api/v1/targets): <where>"."""
+        what = str(exc) if isinstance(exc, ShapeError) else f"{type(exc).__name__}: {exc}"
+        path = f" ({_path(resp.url)})" if resp is not None else ""
+        text = scrub(f"unexpected answer from {self.system} at {self.display}{path}: {one_line(what, 200)}",
+                     self._secrets)
+        return ApiError(kind="protocol", message=one_line(text), status=resp.status if resp is not None else None)
 
     # -- requests -----------------------------------------------------------------------------
 

@@ -234,13 +234,14 @@ def _duration_between(low: float, high: float) -> Callable[[Any, str], float]:
     return conv
 
 
-def _url(value: Any, ctx: str) -> str:
+def check_url(value: Any, ctx: str) -> str:
+    """An http(s) URL with a host and a valid port (0-65535), else ConfigError naming `ctx`."""
     text = _str(value, ctx).strip()
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise ConfigError(f"{ctx}: bad URL {display_url(text)!r}") from None
+    except ValueError as exc:  # "Port out of range 0-65535"
+        raise ConfigError(f"{ctx}: bad URL {display_url(text)!r}: {str(exc).lower()}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{ctx}: bad URL {display_url(text)!r} (want http:// or https:// with a host)")
     return text.rstrip("/") if parts.path in ("", "/") else text
@@ -297,7 +298,7 @@ _TIMEOUT = _duration_between(0.001, 3600.0)
 _WINDOW = _duration_between(1.0, 365 * 86400.0)
 
 _ENDPOINT_KEYS: dict[str, Callable[[Any, str], Any]] = {
-    "url": _url,
+    "url": check_url,
     "bearer_token": _secret,
     "bearer_token_file": _str,
     "username": _str,
@@ -312,7 +313,7 @@ _DASHBOARD_KEYS = {"refresh": _duration_between(MIN_REFRESH_S, 86400.0), "range"
                    "theme": _choice("dark", "light"), "readonly": _bool}
 _SERVICE_KEYS = {
     "name": _str,
-    "url": _url,
+    "url": check_url,
     "job": _str,
     "conditions": _str_list,
     "timeout": _TIMEOUT,

@@ -32,9 +32,13 @@ def options_from(timeout, urls, only, skip, ignore_alerts):
         patterns = compile_patterns(ignore_alerts, "--ignore-alert")
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    from probes.config import ConfigError, check_url
+
     for url in urls:
-        if not url.startswith(("http://", "https://")):
-            raise click.BadParameter(f"--url {url!r}: want an http:// or https:// URL")
+        try:
+            check_url(url, "--url")
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc).removeprefix("--url: "), param_hint="--url") from None
     return CheckOptions(deadline_s=timeout, urls=tuple(urls), selection=Selection(tuple(only), tuple(skip)),
                         ignore_alerts=patterns)
 

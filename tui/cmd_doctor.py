@@ -14,7 +14,7 @@ import asyncio
 import click
 
 from probes.status import EXIT_OK, EXIT_UNKNOWN
-from tui.options import config_options, load
+from tui.options import config_options, load, positive_duration
 
 
 @click.command("doctor")
@@ -23,8 +23,10 @@ from tui.options import config_options, load
 @click.option("--window", metavar="DURATION", default=None,
               help="Rate window (e.g. 30s, 2m). Default: 4 x the longest scrape interval, at least 1m.")
 @click.option("--queries/--no-queries", default=True, show_default=True, help="Show the PromQL behind each value.")
+@click.option("--timeout", default="10s", show_default=True, callback=positive_duration, metavar="DURATION",
+              help="Deadline for the whole diagnosis (a hung Prometheus is UNKNOWN after this).")
 @click.pass_context
-def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool) -> None:
+def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool, timeout: float) -> None:
     """Check what llmwatch sees: Prometheus, detected systems, every signal and the config.
 
     \b
@@ -42,7 +44,7 @@ def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool) 
             raise click.BadParameter(str(exc), param_hint="--window") from None
         if win <= 0:
             raise click.BadParameter("must be positive", param_hint="--window")
-    report = asyncio.run(_run(cfg, win))
+    report = asyncio.run(_run(cfg, win, timeout))
     if fmt == "json":
         from probes.doctor import report_json
         from tui.output import dumps
@@ -60,12 +62,22 @@ def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool) 
     ctx.exit(EXIT_OK if report.reached else EXIT_UNKNOWN)
 
 
-async def _run(cfg, window):
-    from probes.doctor import run_doctor
+async def _run(cfg, window, timeout: float):
+    """The report, or "not reached" once `timeout` has passed: no request outlives the deadline."""
+    from dataclasses import replace
+
+    from probes.doctor import DoctorReport, run_doctor
     from probes.prometheus import PrometheusClient
 
-    client = PrometheusClient(cfg.prometheus)
+    client = PrometheusClient(replace(cfg.prometheus, timeout=min(cfg.prometheus.timeout, timeout)))
     try:
-        return await run_doctor(cfg, client, window)
+        async with asyncio.timeout(timeout):
+            return await run_doctor(cfg, client, window)
+    except TimeoutError:
+        return DoctorReport(cfg.prometheus.display, False, reason=f"no complete answer within {timeout:g}s "
+                            "(--timeout)", config_source=cfg.source)
     finally:
-        await client.aclose()
+        try:
+            await asyncio.wait_for(client.aclose(), 1.0)
+        except Exception:  # noqa: BLE001 - closing must never mask the report
+            pass

@@ -19,7 +19,7 @@ from datetime import datetime
 import click
 
 from probes.status import EXIT_OK, EXIT_UNKNOWN
-from tui.options import config_options, load, positive_duration
+from tui.options import config_options, duration_between, load, positive_duration
 
 OUTPUTS = ("default", "raw", "jsonl")
 
@@ -49,7 +49,7 @@ def _limit(ctx, param, value):
 @click.command("logs")
 @config_options
 @click.argument("query")
-@click.option("--since", default="15m", show_default=True, callback=_duration,
+@click.option("--since", default="15m", show_default=True, callback=duration_between(0.0, 100 * 365 * 86400.0),
               help="How far back to look (ignored with --from).")
 @click.option("--from", "from_", metavar="RFC3339", callback=_rfc3339, help="Start of the window, e.g. 2026-11-22T05:00:00Z.")
 @click.option("--to", "to", metavar="RFC3339", callback=_rfc3339, help="End of the window (default now).")
