@@ -128,12 +128,15 @@ def target_results(targets) -> list[CheckResult]:
     for job, ts in sorted(by_job.items()):
         down = [t for t in ts if t.health == "down"]
         up = sum(1 for t in ts if t.health == "up")
+        notes = "; ".join(p for t in ts for p in t.problems)  # direct scrape: parse errors, series cap
+        tail = f"; {clean(notes, max_len=200)}" if notes else ""
         if down:
             why = clean(down[0].last_error or "down", max_len=160)
-            summary = f"{len(down)} of {len(ts)} targets down: {display_url(down[0].scrape_url)}: {why}"
+            summary = f"{len(down)} of {len(ts)} targets down: {display_url(down[0].scrape_url)}: {why}{tail}"
             out.append(CheckResult(f"target:{job}", "target", Status.CRITICAL, summary, value=up, unit="targets"))
         else:
-            out.append(CheckResult(f"target:{job}", "target", Status.OK, f"{up}/{len(ts)} up", value=up,
+            status = Status.WARNING if "series cap" in notes else Status.OK  # data is being dropped
+            out.append(CheckResult(f"target:{job}", "target", status, f"{up}/{len(ts)} up{tail}", value=up,
                                    unit="targets"))
     return out
 

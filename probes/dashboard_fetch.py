@@ -66,6 +66,7 @@ class Instant:
     targets_up: int | None = None
     targets_total: int | None = None
     targets_error: str = ""
+    target_notes: tuple[str, ...] = ()    # "gw: connection refused", "vllm: 3 lines could not be parsed"
 
 
 @dataclass(frozen=True)
@@ -136,15 +137,18 @@ async def load_instant(client, meta: Meta, config: Config, timeout: float, at: f
                              f"{sum(1 for a in firing if a.state == 'pending')} pending" if alerts.ok else ""))
     up = total = None
     targets_error = ""
+    notes: tuple[str, ...] = ()
     if targets.ok:
         ts = list(targets.value or ())
         total, up = len(ts), sum(1 for t in ts if t.health == "up")
+        down = sorted(ts, key=lambda t: t.health == "up")  # why a target is down comes first
+        notes = tuple(f"{t.job}: {t.why}" for t in down if t.why)
     else:
         targets_error = str(targets.error)
     tstat = _count_stat("targets", "targets up", up, targets_error, "")
     if total is not None:
         level = "ok" if up == total else ("critical" if up == 0 else "warning")
-        tstat = Stat("targets", "targets up", "count", up, "ok", f"{up}/{total}", level)
+        tstat = Stat("targets", "targets up", "count", up, "ok", f"{up}/{total}", level, notes[0] if notes else "")
     stats.append(tstat)
     return Instant(
         at=at, values=tuple(values), stats=tuple(stats),
@@ -152,7 +156,7 @@ async def load_instant(client, meta: Meta, config: Config, timeout: float, at: f
         routing=routing_bars(by_signal, kinds), local_share=_first_ok(by_signal.get("local_share", [])),
         gpus=gpu_rows(by_signal), memory=memory_rows(by_signal), serving=serving_rows(by_signal, kinds),
         alerts=firing, alerts_error=alerts_error, targets_up=up, targets_total=total,
-        targets_error=targets_error)
+        targets_error=targets_error, target_notes=notes)
 
 
 NEEDS_PROMETHEUS = "needs Prometheus"

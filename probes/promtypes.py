@@ -149,6 +149,12 @@ class Target:
     scrape_pool: str = ""
     last_scrape_duration: float = 0.0
     scrape_interval: str = ""
+    problems: tuple[str, ...] = ()  # direct scrape: lines that did not parse, the series cap reached
+
+    @property
+    def why(self) -> str:
+        """What is wrong with this target, in one line ("" when nothing is)."""
+        return "; ".join(([self.last_error] if self.health != "up" and self.last_error else []) + list(self.problems))
 
     @property
     def job(self) -> str:

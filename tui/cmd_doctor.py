@@ -25,8 +25,14 @@ from tui.options import config_options, load, positive_duration
 @click.option("--queries/--no-queries", default=True, show_default=True, help="Show the PromQL behind each value.")
 @click.option("--timeout", default="10s", show_default=True, callback=positive_duration, metavar="DURATION",
               help="Deadline for the whole diagnosis (a hung Prometheus is UNKNOWN after this).")
+@click.option("--scrape", "scrape", multiple=True, metavar="[JOB=]URL",
+              help="No Prometheus: scrape this /metrics URL directly, twice --scrape-wait apart (repeatable); "
+                   "shows why a scrape failed, lines that did not parse and the series cap.")
+@click.option("--scrape-wait", "scrape_wait", default="5s", show_default=True, callback=positive_duration,
+              help="With --scrape: time between the two scrapes (rates need two samples).")
 @click.pass_context
-def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool, timeout: float) -> None:
+def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool, timeout: float, scrape,
+               scrape_wait: float) -> None:
     """Check what llmwatch sees: Prometheus, detected systems, every signal and the config.
 
     \b
@@ -44,7 +50,9 @@ def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool, 
             raise click.BadParameter(str(exc), param_hint="--window") from None
         if win <= 0:
             raise click.BadParameter("must be positive", param_hint="--window")
-    report = asyncio.run(_run(cfg, win, timeout))
+    from tui.cmd_check import scrape_targets
+
+    report = asyncio.run(_run(cfg, win, timeout, scrape_targets(scrape), scrape_wait))
     if fmt == "json":
         from probes.doctor import report_json
         from tui.output import dumps
@@ -62,17 +70,23 @@ def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool, 
     ctx.exit(EXIT_OK if report.reached else EXIT_UNKNOWN)
 
 
-async def _run(cfg, window, timeout: float):
-    """The report, or "not reached" once `timeout` has passed: no request outlives the deadline."""
+async def _run(cfg, window, timeout: float, scrape=(), scrape_wait: float = 5.0):
+    """The report, or "not reached" once `timeout` has passed: no request outlives the deadline.
+    With scrape targets the direct-scrape client stands in for Prometheus (scraped twice first)."""
     from dataclasses import replace
 
     from probes.doctor import DoctorReport, run_doctor
     from probes.prometheus import PrometheusClient
+    from tui.cmd_check import scrape_twice
 
-    client = PrometheusClient(replace(cfg.prometheus, timeout=min(cfg.prometheus.timeout, timeout)))
+    if scrape:
+        client = await scrape_twice(list(scrape), scrape_wait, timeout)
+    else:
+        client = PrometheusClient(replace(cfg.prometheus, timeout=min(cfg.prometheus.timeout, timeout)))
     try:
         async with asyncio.timeout(timeout):
-            return await run_doctor(cfg, client, window)
+            report = await run_doctor(cfg, client, window)
+        return replace(report, url=client.display) if scrape else report
     except TimeoutError:
         return DoctorReport(cfg.prometheus.display, False, reason=f"no complete answer within {timeout:g}s "
                             "(--timeout)", config_source=cfg.source)

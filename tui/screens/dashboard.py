@@ -302,6 +302,9 @@ class DashboardScreen(Screen):
             if ctx.banner:
                 second.append(plain(ctx.banner, 200) + " | ", style="bold")
             second.append(plain(systems, None), style="dim")
+            notes = self.instant.target_notes if self.instant and ctx.scrape_mode else ()
+            if notes:  # direct scrape: why a scrape failed, parse errors, the series cap
+                second.append(" | " + plain("; ".join(notes), 300), style="bold")
         text = Text.assemble(top, "\n", second)
         if text != self._header_text:  # unchanged: no redraw, no bytes
             self._header_text = text
