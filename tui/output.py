@@ -130,11 +130,12 @@ def text(value: Any, style: str = "", max_len: int | None = 1000, newlines: Newl
 
 
 def markup(value: Any, max_len: int | None = 1000, newlines: NewlineMode = "space") -> str:
-    """A server string for an API that parses markup (border titles, notifications): cleaned,
-    scrubbed, and every `[` escaped so it is shown, not obeyed."""
-    from rich.markup import escape
-
-    return escape(plain(value, max_len, newlines))
+    """A server string for a Textual API that parses markup (border titles, notifications):
+    cleaned, scrubbed, and EVERY `[` escaped. Not rich/textual's escape(): it skips a `[` with
+    no `]` before the next `[` ("[link=http://x… [+41 chars]" after truncation), which Textual's
+    parser still reads as a tag and rejects with MarkupError (the panel then never showed its
+    error). tests/test_properties.py checks the round trip through Textual's parser."""
+    return plain(value, max_len, newlines).replace("[", "\\[")
 
 
 # -- JSON and files ----------------------------------------------------------------------------
