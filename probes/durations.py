@@ -73,6 +73,10 @@ def format_duration(seconds: float) -> str:
     Total: NaN and infinities (never produced by parse_duration) print as NaN / +Inf."""
     if not math.isfinite(seconds):
         return "NaN" if math.isnan(seconds) else ("+Inf" if seconds > 0 else "-Inf")
+    if seconds < 0:
+        return "-" + format_duration(-seconds)
+    if seconds > MAX_DURATION_S:
+        return f"{seconds:.3g}s"
     if seconds < 1:
         return f"{round(seconds * 1000)}ms"
     rest = int(round(seconds))
