@@ -14,7 +14,8 @@ Knobs (constructor arguments, or attributes changed while it runs):
   hang     path prefixes that never answer (the server sleeps until stopped)
   echo     every string field carries the request line and headers instead (secrets tests)
   redirect path -> absolute URL answered with 307 (cross-host redirect tests)
-`requests` counts requests per path; `seen` keeps (method, path, headers) of each.
+`requests` counts requests per path; `seen` keeps (method, path, headers) of each, `bodies` the
+(path, body) of each request that had one. POSTs to /hooks/... (a webhook) answer 200.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class HostileServer:
         self.redirect = dict(redirect or {})
         self.requests: Counter[str] = Counter()
         self.seen: list[tuple[str, str, dict[str, str]]] = []
+        self.bodies: list[tuple[str, bytes]] = []
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self.url = ""
@@ -110,6 +112,8 @@ class HostileServer:
         t = self.s(handler)
         if path in self.shapes:
             return 200, "application/json", json.dumps(self.shapes[path]).encode()
+        if method == "POST" and path.startswith("/hooks/"):
+            return 200, "text/plain", b"ok"
         if path.startswith("/api/v1/"):
             return self._prometheus(path, params, t)
         if path.startswith("/api/v2/"):
@@ -234,6 +238,8 @@ class _Handler(BaseHTTPRequestHandler):
             params.update(parse_qsl(body.decode(), keep_blank_values=True))
         owner.requests[parts.path] += 1
         owner.seen.append((self.command, self.path, dict(self.headers.items())))
+        if body:
+            owner.bodies.append((parts.path, body))
         if any(parts.path.startswith(p) for p in owner.hang):
             owner._stop.wait(120)
             return
