@@ -71,7 +71,7 @@ class LlmwatchApp(App):
 
     def _handle_exception(self, error: Exception) -> None:
         """Textual's hook for an unhandled exception (private API, pinned by
-        tests/test_internal_error.py). Textual would print a Rich traceback with show_locals=True,
+        tests/test_internal_error.py). Textual would print a Rich traceback showing local variables,
         which shows the config's tokens and passwords. We keep the error, exit with UNKNOWN, and
         run_dashboard() re-raises it for the one-line handler in tui/cli.py main()."""
         if self.crash is None:

@@ -58,10 +58,9 @@ def watch_cmd(ctx, timeout, urls, only, skip, ignore_alerts, every, failure_thre
     ctx.exit(code)
 
 
-def _say(line: str, secrets) -> None:
-    from probes.redact import scrub
-
-    sys.stdout.write(scrub(line, secrets) + "\n")
+def _say(line: str) -> None:
+    """One line on stdout (guarded by tui/output.py: server text and secrets made safe)."""
+    sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
 
@@ -81,7 +80,6 @@ async def _watch(cfg, opts, every, failure_threshold, success_threshold, webhook
     sinks += [exec_sink(cmd) for cmd in execs]
     senders = [asyncio.create_task(s.run()) for s in sinks]
     watcher = Watcher(failure_threshold=failure_threshold, success_threshold=success_threshold)
-    secrets = cfg.secrets()
     first = True
     try:
         while not stop.is_set():
@@ -89,10 +87,10 @@ async def _watch(cfg, opts, every, failure_threshold, success_threshold, webhook
             run = await run_once(cfg, opts)
             changes = watcher.observe(run)
             if first:
-                _say(watcher.status_line(run), secrets)
+                _say(watcher.status_line(run))
                 first = False
             for change in changes:
-                _say(change.line(), secrets)
+                _say(change.line())
                 for sink in sinks:
                     sink.put(change)
             try:

@@ -144,10 +144,10 @@ class AlertsScreen(Screen):
                 self._last_ok[source] = now
                 if source in self._down:
                     self._down.discard(source)
-                    self.notify(f"{source.capitalize()} is reachable again")
+                    self.notify(f"{source.capitalize()} is reachable again", markup=False)
             elif source not in self._down:
                 self._down.add(source)
-                self.notify(f"{source.capitalize()} unreachable", severity="error")
+                self.notify(f"{source.capitalize()} unreachable", severity="error", markup=False)
 
     # -- rendering -------------------------------------------------------------------------------
 

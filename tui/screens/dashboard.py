@@ -190,7 +190,7 @@ class DashboardScreen(Screen):
         if prev is True and not source.ok:
             self.notify(markup(f"{name}: {source.error}", 200), title="source down", severity="error")
         elif prev is False and source.ok:
-            self.notify(f"{name} is back", title="source up")
+            self.notify(f"{name} is back", title="source up", markup=False)
         if name == "meta":
             if result is not None:
                 self.meta = result

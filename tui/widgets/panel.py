@@ -35,7 +35,7 @@ class Panel(Widget, can_focus=True):
     def __init__(self, key: str, title: str, panel_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(id=panel_id or f"panel-{key}", classes="panel", **kwargs)
         self.key = key
-        self.border_title = title
+        self.border_title = markup(title)
         self.data: Any = None
         self.source: Source | None = None
         self.cursor: int | None = None
