@@ -10,7 +10,6 @@ All I/O goes through probes.http.fetch, so deadlines, size caps, auth and TLS li
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
 from typing import Any, Awaitable, Callable, Hashable, Mapping, TypeVar
@@ -59,16 +58,7 @@ class ApiClientBase:
         self._client = client
         self._owns_client = client is None
         self._inflight: dict[Hashable, asyncio.Task] = {}
-        secrets = [endpoint.bearer_token, endpoint.password, *(
-            v for k, v in endpoint.headers.items() if k.lower() in {"authorization", "x-api-key", "api-key", "cookie"})]
-        if endpoint.bearer_token_file and not endpoint.bearer_token:
-            try:
-                secrets.append(endpoint.token())
-            except ConfigError:
-                pass  # unreadable now; fetch reports it as kind "config"
-        if endpoint.username and endpoint.password:  # the Basic header form, if a server echoes it
-            secrets.append(base64.b64encode(f"{endpoint.username}:{endpoint.password}".encode()).decode())
-        self._secrets = [s for s in secrets if s]
+        self._secrets = endpoint.secrets()  # scrubbed from our messages (the registry covers output too)
 
     # -- lifecycle ----------------------------------------------------------------------------
 

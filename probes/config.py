@@ -52,6 +52,20 @@ class Endpoint:
     def display(self) -> str:
         return display_url(self.url)
 
+    def secrets(self) -> list[str]:
+        """This endpoint's secrets: token (or the token file's contents), password and user:pass
+        (and its base64, the Basic header), credential headers, URL userinfo and query secrets."""
+        out = [s for s in (self.bearer_token, self.password) if s]
+        if self.username and self.password:
+            pair = f"{self.username}:{self.password}"
+            out += [pair, base64.b64encode(pair.encode()).decode()]
+        if self.bearer_token_file and not self.bearer_token:
+            try:
+                out.append(self.token() or "")
+            except ConfigError:
+                pass  # unreadable now: the request reports it, and registers it once read
+        return [s for s in out + _header_and_url_secrets(self.headers, self.url) if s]
+
     def token(self) -> str | None:
         """The bearer token, reading bearer_token_file at call time (rotated tokens work)."""
         if self.bearer_token:
@@ -144,18 +158,7 @@ class Config:
     def secrets(self) -> list[str]:
         """Every secret value in this config (tokens, passwords, the token file's contents, URL
         userinfo and secret query values, credential headers), for probes.redact.register."""
-        out: list[str] = []
-        for ep in (self.prometheus, self.alertmanager, self.loki):
-            out += [s for s in (ep.bearer_token, ep.password) if s]
-            if ep.username and ep.password:
-                out.append(f"{ep.username}:{ep.password}")
-                out.append(base64.b64encode(f"{ep.username}:{ep.password}".encode()).decode())
-            if ep.bearer_token_file and not ep.bearer_token:
-                try:
-                    out.append(ep.token() or "")
-                except ConfigError:
-                    pass  # unreadable now: the request reports it, and registers it once read
-            out += _header_and_url_secrets(ep.headers, ep.url)
+        out = [s for ep in (self.prometheus, self.alertmanager, self.loki) for s in ep.secrets()]
         for svc in self.services:
             out += _header_and_url_secrets(svc.headers, svc.url)
         return [s for s in out if s]
