@@ -65,7 +65,9 @@ class Dropped:
 def chart_points(points: Iterable[tuple[object, object]], start: float, end: float,
                  step: float = 0.0) -> tuple[tuple[Point, ...], Dropped]:
     """The points a chart may draw, in time order, and what was dropped: non-finite or huge
-    values, timestamps outside [start - step, end + step], and any beyond MAX_POINTS."""
+    values, timestamps outside [start - step, end + step] (the tolerance covers Prometheus
+    rounding the window to milliseconds), and any beyond MAX_POINTS. The chart clamps what is
+    kept to its x limits (tui/widgets/chart.py)."""
     kept: list[Point] = []
     non_finite = huge = outside = 0
     lo, hi = start - max(step, 0.0), end + max(step, 0.0)

@@ -66,12 +66,16 @@ def render_chart(chart: Chart, width: int, height: int, lines: Sequence[Line] | 
 MAX_WIDTH, MAX_HEIGHT = 400, 200
 
 
-def _xy(points, end: float, div: float, factor: float) -> tuple[list[float], list[float]]:
+def _xy(points, start: float, end: float, div: float, factor: float) -> tuple[list[float], list[float]]:
+    """Plot coordinates: finite, and clamped to the x limits. A point just outside them (the
+    model allows a step of tolerance) with a steep segment made plotext's native line drawing
+    abort with std::bad_alloc (found by tests/test_properties.py)."""
     xs, ys = [], []
+    lo = (start - end) / div
     for t, v in points:
         x, y = (t - end) / div, v * factor
         if math.isfinite(x) and math.isfinite(y):
-            xs.append(x)
+            xs.append(min(max(x, lo), 0.0))
             ys.append(y)
     return xs, ys
 
@@ -85,7 +89,7 @@ def _render(chart: Chart, width: int, height: int, lines: Sequence[Line], ascii:
     fig.plot_size(width, height - (1 if legend else 0))
     fig.theme("colorless" if not colour else "dark")
     for i, line in enumerate(lines):
-        xs, ys = _xy(line.points, chart.end, div, factor)
+        xs, ys = _xy(line.points, chart.start, chart.end, div, factor)
         if not xs:
             continue
         if ascii:
