@@ -315,7 +315,9 @@ class AlertsScreen(Screen):
             self.notify("Alertmanager not configured: cannot silence", severity="error")
             return
         row = self.selected_row()
-        prefill = " ".join(str(m) for m in silence_matchers(row)) if row else ""
+        # Made safe for the input box: a label value with control or bidi characters would reach
+        # the terminal raw there. The review step shows exactly what will be POSTed.
+        prefill = " ".join(plain(m, None) for m in silence_matchers(row)) if row else ""
         self.app.push_screen(SilenceForm(prefill, self.ctx.clock), self._silence_chosen)
 
     def _silence_chosen(self, spec: SilenceSpec | None) -> None:
