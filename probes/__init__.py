@@ -6,6 +6,8 @@ This package never imports textual, rich or tui (tests/test_import_hygiene.py en
 import sys as _sys
 
 __version__ = "0.1.0"
+# Where a bug report goes; printed by the last-resort error handler (tui/cli.py main()).
+REPORT_AT = "the llmwatch issue tracker, with `llmwatch --version`"
 
 # httpx imports its own command-line tool (rich, pygments, click) at import time whenever rich is
 # installed, which it always is beside llmwatch. We never use httpx's CLI; blocking that import

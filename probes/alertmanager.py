@@ -23,6 +23,7 @@ from probes.apibase import ApiClientBase, one_line, status_kind
 from probes.config import Endpoint
 from probes.http import Response
 from probes.promtypes import AmError, ApiError, ApiResult, parse_time
+from probes.shape import ShapeError, arr, labels, obj, strs, text
 
 __all__ = ["AlertmanagerClient", "AmAlert", "AmError", "Silence", "Matcher", "MatcherError", "parse_matcher",
            "parse_matchers"]
@@ -72,39 +73,49 @@ def rfc3339(t: datetime | float) -> str:
 
 def _parse_alerts(doc: Any) -> list[AmAlert]:
     out = []
-    for a in doc:
-        status = a.get("status") or {}
+    for i, a in enumerate(arr(doc, "alerts", null_ok=False)):
+        w = f"alerts[{i}]"
+        a = obj(a, w)
+        status = obj(a.get("status") or {}, f"{w}.status")
+        receivers = arr(a.get("receivers"), f"{w}.receivers")
         out.append(AmAlert(
-            labels=a.get("labels") or {}, annotations=a.get("annotations") or {},
+            labels=labels(a.get("labels"), f"{w}.labels"), annotations=labels(a.get("annotations"), f"{w}.annotations"),
             starts_at=parse_time(a.get("startsAt")), ends_at=parse_time(a.get("endsAt")),
-            fingerprint=str(a.get("fingerprint", "")), state=str(status.get("state", "")),
-            silenced_by=tuple(status.get("silencedBy") or ()), inhibited_by=tuple(status.get("inhibitedBy") or ()),
-            receivers=tuple(str(r.get("name", "")) for r in a.get("receivers") or ()),
-            updated_at=parse_time(a.get("updatedAt")), generator_url=str(a.get("generatorURL", ""))))
+            fingerprint=text(a.get("fingerprint"), f"{w}.fingerprint"), state=text(status.get("state"), f"{w}.state"),
+            silenced_by=strs(status.get("silencedBy"), f"{w}.status.silencedBy"),
+            inhibited_by=strs(status.get("inhibitedBy"), f"{w}.status.inhibitedBy"),
+            receivers=tuple(text(obj(r, f"{w}.receivers[{k}]").get("name"), f"{w}.receivers[{k}].name")
+                            for k, r in enumerate(receivers)),
+            updated_at=parse_time(a.get("updatedAt")), generator_url=text(a.get("generatorURL"), f"{w}.generatorURL")))
     return out
 
 
+def _matcher(m: Any, where: str) -> Matcher:
+    m = obj(m, where)
+    return Matcher(text(m.get("name"), f"{where}.name"), text(m.get("value"), f"{where}.value"),
+                   bool(m.get("isRegex", False)), bool(m.get("isEqual", True)))
+
+
 def _parse_silences(doc: Any) -> list[Silence]:
-    return [Silence(
-        id=str(s["id"]), state=str((s.get("status") or {}).get("state", "")),
-        matchers=tuple(Matcher(str(m["name"]), str(m.get("value", "")), bool(m.get("isRegex", False)),
-                               bool(m.get("isEqual", True))) for m in s.get("matchers") or ()),
-        starts_at=parse_time(s.get("startsAt")), ends_at=parse_time(s.get("endsAt")),
-        created_by=str(s.get("createdBy", "")), comment=str(s.get("comment", "")),
-        updated_at=parse_time(s.get("updatedAt"))) for s in doc]
-
-
-def _parse_list(doc: Any) -> Any:
-    if not isinstance(doc, list):
-        raise TypeError("expected a JSON array")
-    return doc
+    out = []
+    for i, s in enumerate(arr(doc, "silences", null_ok=False)):
+        w = f"silences[{i}]"
+        s = obj(s, w)
+        if not s.get("id"):
+            raise ShapeError(f"{w}.id: missing")
+        out.append(Silence(
+            id=text(s["id"], f"{w}.id"), state=text(obj(s.get("status") or {}, f"{w}.status").get("state"), f"{w}.state"),
+            matchers=tuple(_matcher(m, f"{w}.matchers[{k}]") for k, m in enumerate(arr(s.get("matchers"), f"{w}.matchers"))),
+            starts_at=parse_time(s.get("startsAt")), ends_at=parse_time(s.get("endsAt")),
+            created_by=text(s.get("createdBy"), f"{w}.createdBy"), comment=text(s.get("comment"), f"{w}.comment"),
+            updated_at=parse_time(s.get("updatedAt"))))
+    return out
 
 
 class AlertmanagerClient(ApiClientBase):
     """Async client for Alertmanager's v2 API."""
 
     system = "Alertmanager"
-    discovered = False  # True when found through Prometheus' /api/v1/alertmanagers, not configured
 
     def __init__(self, endpoint: Endpoint, *, client: httpx.AsyncClient | None = None):
         super().__init__(endpoint, client=client)
@@ -119,12 +130,11 @@ class AlertmanagerClient(ApiClientBase):
         except MatcherError as exc:
             return ApiResult(ok=False, error=self.error("bad_data", str(exc)))
         key = ("/api/v2/alerts", tuple(params))  # filter order is meaningful; keep it
-        return await self.shared(key, lambda: self._call("GET", "/api/v2/alerts", params,
-                                                         lambda d: _parse_alerts(_parse_list(d))))
+        return await self.shared(key, lambda: self._call("GET", "/api/v2/alerts", params, _parse_alerts))
 
     async def silences(self) -> ApiResult[list[Silence]]:
         return await self.shared(("/api/v2/silences", ()), lambda: self._call(
-            "GET", "/api/v2/silences", None, lambda d: _parse_silences(_parse_list(d))))
+            "GET", "/api/v2/silences", None, _parse_silences))
 
     async def create_silence(self, matchers: Sequence[str | Matcher], starts_at: datetime | float,
                              ends_at: datetime | float, created_by: str, comment: str) -> ApiResult[str]:
@@ -153,9 +163,7 @@ class AlertmanagerClient(ApiClientBase):
     async def status(self) -> ApiResult[dict]:
         """{"cluster", "config", "uptime", "versionInfo": {"version", ...}} as Alertmanager sends it."""
         def parse(d: Any) -> dict:
-            if not isinstance(d, dict):
-                raise TypeError("expected an object")
-            return d
+            return dict(obj(d, "status"))
         return await self.shared(("/api/v2/status", ()), lambda: self._call("GET", "/api/v2/status", None, parse))
 
     async def ready(self) -> ApiResult[bool]:
@@ -181,17 +189,20 @@ class AlertmanagerClient(ApiClientBase):
         except (ValueError, UnicodeDecodeError):
             return self.http_error(resp)
         if isinstance(doc, dict) and doc.get("message"):
-            text = str(doc["message"])
+            message = str(doc["message"])
         elif isinstance(doc, str) and doc:
-            text = doc
+            message = doc
         else:
             return self.http_error(resp)
         kind = status_kind(resp.status)
-        return self.error(kind, f"{kind}: {one_line(text)}", resp.status)
+        return self.error(kind, f"{kind}: {one_line(message)}", resp.status)
 
 
 def _silence_id(doc: Any) -> str:
-    return str(doc["silenceID"])
+    sid = text(obj(doc, "answer").get("silenceID"), "silenceID")
+    if not sid:
+        raise ShapeError("silenceID: missing")
+    return sid
 
 
 def _b(flag: bool) -> str:

@@ -10,7 +10,6 @@ All I/O goes through probes.http.fetch, so deadlines, size caps, auth and TLS li
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
 from typing import Any, Awaitable, Callable, Hashable, Mapping, TypeVar
@@ -21,6 +20,7 @@ from probes.config import ConfigError, Endpoint
 from probes.http import DEFAULT_MAX_BYTES, ClientOptions, FetchError, Response, describe_body, fetch, make_client
 from probes.promtypes import ApiError, ApiResult
 from probes.redact import display_url, scrub
+from probes.shape import ShapeError
 
 R = TypeVar("R")
 MAX_MESSAGE = 400
@@ -58,16 +58,7 @@ class ApiClientBase:
         self._client = client
         self._owns_client = client is None
         self._inflight: dict[Hashable, asyncio.Task] = {}
-        secrets = [endpoint.bearer_token, endpoint.password, *(
-            v for k, v in endpoint.headers.items() if k.lower() in {"authorization", "x-api-key", "api-key", "cookie"})]
-        if endpoint.bearer_token_file and not endpoint.bearer_token:
-            try:
-                secrets.append(endpoint.token())
-            except ConfigError:
-                pass  # unreadable now; fetch reports it as kind "config"
-        if endpoint.username and endpoint.password:  # the Basic header form, if a server echoes it
-            secrets.append(base64.b64encode(f"{endpoint.username}:{endpoint.password}".encode()).decode())
-        self._secrets = [s for s in secrets if s]
+        self._secrets = endpoint.secrets()  # scrubbed from our messages (the registry covers output too)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -136,9 +127,14 @@ class ApiClientBase:
         return self.error("not_json", f"expected JSON from {_path(resp.url)}, got {describe_body(resp)}",
                           resp.status)
 
-    def protocol(self, resp: Response, exc: BaseException) -> ApiError:
-        return self.error("protocol", f"unexpected answer from {_path(resp.url)} ({type(exc).__name__}: "
-                          f"{one_line(str(exc), 120)})", resp.status)
+    def protocol(self, resp: Response | None, exc: BaseException) -> ApiError:
+        """A 2xx answer whose JSON is not the documented shape (a string where an object belongs,
+        as proxies send): "unexpected answer from Prometheus at <url> (/api/v1/targets): <where>"."""
+        what = str(exc) if isinstance(exc, ShapeError) else f"{type(exc).__name__}: {exc}"
+        path = f" ({_path(resp.url)})" if resp is not None else ""
+        text = scrub(f"unexpected answer from {self.system} at {self.display}{path}: {one_line(what, 200)}",
+                     self._secrets)
+        return ApiError(kind="protocol", message=one_line(text), status=resp.status if resp is not None else None)
 
     # -- requests -----------------------------------------------------------------------------
 

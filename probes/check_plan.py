@@ -14,7 +14,7 @@ from typing import Sequence
 
 from probes.alertmanager import AlertmanagerClient
 from probes.checks import CheckOptions, CheckResult, Perf, PlannedCheck
-from probes.config import Config, Rule, Service
+from probes.config import Config, Endpoint, Rule, Service
 from probes.health import ClientPool, probe
 from probes.prometheus import PrometheusClient
 from probes.redact import display_url
@@ -59,7 +59,7 @@ def plan_health(services: Sequence[Service], pool: ClientPool | None = None) -> 
                                     f"no answer before the check deadline ({remaining:.1f}s left of --timeout; "
                                     f"service timeout is {svc.timeout:g}s)")]
             return health_results(h, components=not svc.conditions)
-        return PlannedCheck(svc.name, "health", run)
+        return PlannedCheck(svc.name, "health", run, names=((svc.name, False), (f"{svc.name}/", True)))
     return [make(s) for s in services]
 
 
@@ -128,12 +128,15 @@ def target_results(targets) -> list[CheckResult]:
     for job, ts in sorted(by_job.items()):
         down = [t for t in ts if t.health == "down"]
         up = sum(1 for t in ts if t.health == "up")
+        notes = "; ".join(p for t in ts for p in t.problems)  # direct scrape: parse errors, series cap
+        tail = f"; {clean(notes, max_len=200)}" if notes else ""
         if down:
             why = clean(down[0].last_error or "down", max_len=160)
-            summary = f"{len(down)} of {len(ts)} targets down: {display_url(down[0].scrape_url)}: {why}"
+            summary = f"{len(down)} of {len(ts)} targets down: {display_url(down[0].scrape_url)}: {why}{tail}"
             out.append(CheckResult(f"target:{job}", "target", Status.CRITICAL, summary, value=up, unit="targets"))
         else:
-            out.append(CheckResult(f"target:{job}", "target", Status.OK, f"{up}/{len(ts)} up", value=up,
+            status = Status.WARNING if "series cap" in notes else Status.OK  # data is being dropped
+            out.append(CheckResult(f"target:{job}", "target", status, f"{up}/{len(ts)} up{tail}", value=up,
                                    unit="targets"))
     return out
 
@@ -144,7 +147,7 @@ def plan_targets(prom: PrometheusClient) -> PlannedCheck:
         if not res.ok:
             return [CheckResult("targets", "target", Status.UNKNOWN, clean(res.error.message))]
         return target_results(res.value or [])
-    return PlannedCheck("targets", "target", run, prometheus=True)
+    return PlannedCheck("targets", "target", run, prometheus=True, names=(("target:", True), ("targets", False)))
 
 
 @dataclass(frozen=True)
@@ -195,26 +198,48 @@ def alert_results(alerts, silences: SilenceIndex, ignore: Sequence[re.Pattern]) 
     return out
 
 
-def plan_alerts(prom: PrometheusClient, am: AlertmanagerClient | None, ignore: Sequence[re.Pattern]) -> PlannedCheck:
+async def discover_alertmanager(prom: PrometheusClient, endpoint: Endpoint) -> AlertmanagerClient | None:
+    """No [alertmanager] configured: the one Prometheus sends its alerts to (/api/v1/alertmanagers),
+    with `endpoint`'s auth and a short timeout; None when Prometheus names none (silences are then
+    simply not read: no UNKNOWN for an Alertmanager nobody configured, on every run)."""
+    res = await prom.alertmanagers()
+    if not res.ok or not res.value:
+        return None
+    return AlertmanagerClient(replace(endpoint, url=res.value[0], timeout=min(endpoint.timeout, 3.0)))
+
+
+def plan_alerts(prom: PrometheusClient, am: AlertmanagerClient | None, ignore: Sequence[re.Pattern],
+                discover: Endpoint | None = None) -> PlannedCheck:
+    """Firing alerts, with Alertmanager's silences. With `discover` (and no `am`), the Alertmanager
+    is found through Prometheus inside this check, so only a selected alerts check asks, and under
+    the run's deadline; one found that way that does not answer is a note, never a failure."""
     async def run(remaining: float) -> list[CheckResult]:
         import asyncio
 
-        res, silences = await asyncio.gather(prom.alerts(), silence_index(am))
+        client = am
+        if client is None and discover is not None:
+            client = await discover_alertmanager(prom, discover)
+        found = client is not None and client is not am
+        try:
+            res, silences = await asyncio.gather(prom.alerts(), silence_index(client))
+        finally:
+            if found:
+                await client.aclose()
         if not res.ok:
             return [CheckResult("alerts", "alert", Status.UNKNOWN, clean(res.error.message))]
         out = alert_results(res.value or [], silences, ignore)
-        discovered = getattr(am, "discovered", False)
-        if silences.error and not discovered:
+        if silences.error and not found:
             out.append(CheckResult("alertmanager", "alert", Status.UNKNOWN,
                                    f"cannot read silences: {clean(silences.error, max_len=200)}"))
         if not out:
             out.append(CheckResult("alerts", "alert", Status.OK, "no alerts firing"))
-        if silences.error and discovered:  # found through Prometheus: maybe not reachable from here
-            note = (f"Alertmanager {am.endpoint.display} (from Prometheus' /api/v1/alertmanagers) did not answer: "
-                    f"silences not read ({clean(silences.error, max_len=160)})")
+        if silences.error and found:  # found through Prometheus: maybe not reachable from here
+            note = (f"Alertmanager {client.endpoint.display} (from Prometheus' /api/v1/alertmanagers) did not "
+                    f"answer: silences not read ({clean(silences.error, max_len=160)})")
             out = [replace(r, details=r.details + (note,)) if r.kind == "alert" else r for r in out]
         return out
-    return PlannedCheck("alerts", "alert", run, prometheus=True)
+    return PlannedCheck("alerts", "alert", run, prometheus=True,
+                        names=(("alert:", True), ("alerts", False), ("alertmanager", False)))
 
 
 def health_services(cfg: Config, opts: CheckOptions) -> list[Service]:
@@ -223,14 +248,16 @@ def health_services(cfg: Config, opts: CheckOptions) -> list[Service]:
 
 
 def build_plan(cfg: Config, opts: CheckOptions, prom: PrometheusClient | None,
-               am: AlertmanagerClient | None, pool: ClientPool | None = None) -> list[PlannedCheck]:
+               am: AlertmanagerClient | None, pool: ClientPool | None = None,
+               discover_alertmanager: bool = False) -> list[PlannedCheck]:
     plan = plan_health(health_services(cfg, opts), pool)
     if prom is not None:
         plan += plan_rules(prom, cfg.rules)
         if opts.include_targets:
             plan.append(plan_targets(prom))
         if opts.include_alerts:
-            plan.append(plan_alerts(prom, am, opts.ignore_alerts))
+            discover = cfg.alertmanager if (discover_alertmanager and am is None) else None
+            plan.append(plan_alerts(prom, am, opts.ignore_alerts, discover))
         slo = plan_slo(prom, cfg)
         if slo is not None:
             plan.append(slo)
@@ -331,7 +358,7 @@ def plan_slo(prom: PrometheusClient, cfg: Config) -> PlannedCheck | None:
             out.append(CheckResult("slo:availability", "slo", Status.UNKNOWN, clean(avail.error.message)))
         return out or [CheckResult("slo", "slo", Status.UNKNOWN, "no serving system detected for the [slo] checks")]
 
-    return PlannedCheck("slo", "slo", run, prometheus=True)
+    return PlannedCheck("slo", "slo", run, prometheus=True, names=(("slo:", True), ("slo", False)))
 
 
 async def _none():

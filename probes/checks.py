@@ -78,6 +78,11 @@ _RANK = {Status.OK: 0, Status.UNKNOWN: 1, Status.WARNING: 2, Status.CRITICAL: 3}
 Producer = Callable[[float], Awaitable[Sequence[CheckResult]]]
 
 
+# The names a planned check can give its results: (text, is_prefix). ("target:", True) stands
+# for every name starting "target:"; the first entry is the check's own (primary) name.
+Names = tuple[tuple[str, bool], ...]
+
+
 @dataclass(frozen=True)
 class PlannedCheck:
     """A named unit of work; if it does not finish in time its placeholder results are reported."""
@@ -86,10 +91,18 @@ class PlannedCheck:
     kind: str
     run: Producer
     prometheus: bool = False  # depends on Prometheus being reachable
+    names: Names = ()         # what its results may be called; () means just `name`
+
+    @property
+    def result_names(self) -> Names:
+        return self.names or ((self.name, False),)
 
 
 @dataclass(frozen=True)
 class Selection:
+    """--only / --skip globs. `runs()` decides before anything is sent (an excluded check makes no
+    request at all: LiteLLM's /health makes paid upstream calls); `wants()` filters results."""
+
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
 
@@ -97,6 +110,78 @@ class Selection:
         if self.only and not any(fnmatch.fnmatchcase(name, g) for g in self.only):
             return False
         return not any(fnmatch.fnmatchcase(name, g) for g in self.skip)
+
+    def runs(self, check: PlannedCheck) -> bool:
+        """False when no result of `check` could survive the selection: --only matches none of
+        the names it may produce, or --skip covers its primary name (all of it, for a prefix)."""
+        names = check.result_names
+        if self.only and not any(_glob_meets(g, text, prefix) for g in self.only for text, prefix in names):
+            return False
+        text, prefix = names[0]
+        return not any(_glob_covers(g, text, prefix) for g in self.skip)
+
+
+def _glob_tokens(glob: str) -> list[str]:
+    """fnmatch's syntax split into one token per character position: '*', or a pattern for one
+    character ('?', '[a-z]', '[!x]', a literal). A '[' without its ']' is a literal, as in fnmatch."""
+    out, i = [], 0
+    while i < len(glob):
+        ch, end = glob[i], -1
+        if ch == "[":
+            j = i + 1
+            j += glob[j:j + 1] == "!"
+            j += glob[j:j + 1] == "]"
+            end = glob.find("]", j)
+        if end != -1:
+            out.append(glob[i:end + 1])
+            i = end
+        else:
+            out.append(ch)
+        i += 1
+    return out
+
+
+def _glob_states(glob: str, text: str) -> tuple[list[str], set[int]]:
+    """The glob's tokens and the positions it can be at after reading `text` (an NFA walk)."""
+    tokens = _glob_tokens(glob)
+
+    def close(states: set[int]) -> set[int]:
+        todo = list(states)
+        while todo:
+            i = todo.pop()
+            if i < len(tokens) and tokens[i] == "*" and i + 1 not in states:
+                states.add(i + 1)
+                todo.append(i + 1)
+        return states
+
+    states = close({0})
+    for ch in text:
+        nxt = set()
+        for i in states:
+            if i < len(tokens):
+                if tokens[i] == "*":
+                    nxt.add(i)
+                elif fnmatch.fnmatchcase(ch, tokens[i]):
+                    nxt.add(i + 1)
+        states = close(nxt)
+        if not states:
+            break
+    return tokens, states
+
+
+def _glob_meets(glob: str, text: str, prefix: bool) -> bool:
+    """Can `glob` match `text` (prefix False), or some name starting with `text` (prefix True)?"""
+    if not prefix:
+        return fnmatch.fnmatchcase(text, glob)
+    return bool(_glob_states(glob, text)[1])
+
+
+def _glob_covers(glob: str, text: str, prefix: bool) -> bool:
+    """Does `glob` match `text`, or (prefix) every name that starts with `text`?"""
+    if not prefix:
+        return fnmatch.fnmatchcase(text, glob)
+    tokens, states = _glob_states(glob, text)
+    return any(all(t == "*" for t in tokens[i:]) for i in states)
 
 
 async def run_planned(plan: Sequence[PlannedCheck], deadline_s: float, *,
@@ -118,6 +203,7 @@ async def run_planned(plan: Sequence[PlannedCheck], deadline_s: float, *,
         took = time.monotonic() - c0
         return [r if r.duration_s else replace(r, duration_s=took) for r in results]
 
+    plan = [c for c in plan if selection.runs(c)]  # excluded checks send nothing
     tasks = [asyncio.ensure_future(one(c)) for c in plan]
     done, pending = await asyncio.wait(tasks, timeout=max(0.0, end - time.monotonic())) if tasks else (set(), set())
     for task in pending:

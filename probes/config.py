@@ -7,17 +7,22 @@ problem; secret values (tokens, passwords, URL userinfo) never appear in a messa
 
 from __future__ import annotations
 
+import base64
+import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
-from probes.durations import DurationError, parse_duration
-from probes.redact import display_url
+from probes.durations import DurationError, format_duration, parse_duration
+from probes.redact import display_url, header_secrets, url_secrets
 
 MIN_REFRESH_S = 1.0
+MAX_NUMBER = 1e12   # no count, rate or ratio in a config file is larger; NaN and Inf never pass
+MAX_PRICE = 1e6     # USD per million tokens
 DEFAULT_LOCAL_PROVIDERS = (
     "ollama", "ollama_chat", "vllm", "hosted_vllm", "llamacpp", "llama.cpp", "llamafile",
     "lm_studio", "tgi", "huggingface_tgi", "sglang", "triton", "local",
@@ -46,6 +51,20 @@ class Endpoint:
     @property
     def display(self) -> str:
         return display_url(self.url)
+
+    def secrets(self) -> list[str]:
+        """This endpoint's secrets: token (or the token file's contents), password and user:pass
+        (and its base64, the Basic header), credential headers, URL userinfo and query secrets."""
+        out = [s for s in (self.bearer_token, self.password) if s]
+        if self.username and self.password:
+            pair = f"{self.username}:{self.password}"
+            out += [pair, base64.b64encode(pair.encode()).decode()]
+        if self.bearer_token_file and not self.bearer_token:
+            try:
+                out.append(self.token() or "")
+            except ConfigError:
+                pass  # unreadable now: the request reports it, and registers it once read
+        return [s for s in out + _header_and_url_secrets(self.headers, self.url) if s]
 
     def token(self) -> str | None:
         """The bearer token, reading bearer_token_file at call time (rotated tokens work)."""
@@ -148,26 +167,21 @@ class Config:
         return section in self.explicit
 
     def secrets(self) -> list[str]:
-        """Every secret value in this config, for last-resort redaction of output."""
-        out: list[str] = []
-        for ep in (self.prometheus, self.alertmanager, self.loki):
-            out += [s for s in (ep.bearer_token, ep.password) if s]
-            out += [v for k, v in ep.headers.items() if k.lower() in _SECRET_HEADERS]
-            userinfo = urlsplit(ep.url).password
-            if userinfo:
-                out.append(userinfo)
+        """Every secret value in this config (tokens, passwords, the token file's contents, URL
+        userinfo and secret query values, credential headers, [[scrape]] credentials), for
+        probes.redact.register."""
+        out = [s for ep in (self.prometheus, self.alertmanager, self.loki) for s in ep.secrets()]
         for target in self.scrape:
             out += target.secrets()
         for svc in self.services:
-            out += [v for k, v in svc.headers.items() if k.lower() in _SECRET_HEADERS]
-            userinfo = urlsplit(svc.url).password
-            if userinfo:
-                out.append(userinfo)
-        return out
+            out += _header_and_url_secrets(svc.headers, svc.url)
+        return [s for s in out if s]
 
 
-_SECRET_HEADERS = {"authorization", "x-api-key", "api-key", "cookie", "proxy-authorization"}
-SECRET_KEYS = {"bearer_token", "password"}
+def _header_and_url_secrets(headers: Mapping[str, str], url: str) -> list[str]:
+    out = [s for k, v in headers.items() for s in header_secrets(k, v)]
+    return out + url_secrets(url)
+
 
 # ---------------------------------------------------------------------------------------------
 # Schema: key -> converter(value, where) -> python value. A converter raises ConfigError.
@@ -195,12 +209,24 @@ def _bool(value: Any, ctx: str) -> bool:
     return value
 
 
-def _number(value: Any, ctx: str) -> float:
+def _number(value: Any, ctx: str, high: float = MAX_NUMBER) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{ctx}: expected a number, got {_show(value)}")
-    if value < 0:
-        raise ConfigError(f"{ctx}: must not be negative, got {value}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ConfigError(f"{ctx}: expected a finite number, got {_show(value)}")
+    if number < 0:
+        raise ConfigError(f"{ctx}: must not be negative, got {_show(value)}")
+    if number > high:
+        raise ConfigError(f"{ctx}: must be at most {high:g}, got {_show(value)}")
+    return number
+
+
+def _price(value: Any, ctx: str) -> float:
+    return _number(value, ctx, MAX_PRICE)
 
 
 def _duration(value: Any, ctx: str) -> float:
@@ -209,17 +235,30 @@ def _duration(value: Any, ctx: str) -> float:
     except DurationError as exc:
         raise ConfigError(f"{ctx}: {exc}") from None
     if seconds <= 0:
-        raise ConfigError(f"{ctx}: duration must be positive, got {value!r}")
+        raise ConfigError(f"{ctx}: duration must be positive, got {_show(value)}")
     return seconds
 
 
-def _url(value: Any, ctx: str) -> str:
+def _duration_between(low: float, high: float) -> Callable[[Any, str], float]:
+    """A duration converter with bounds: a refresh of a week or a timeout of 3 years is a typo."""
+    def conv(value: Any, ctx: str) -> float:
+        seconds = _duration(value, ctx)
+        if seconds < low:
+            raise ConfigError(f"{ctx}: minimum is {format_duration(low)}, got {_show(value)}")
+        if seconds > high:
+            raise ConfigError(f"{ctx}: maximum is {format_duration(high)}, got {_show(value)}")
+        return seconds
+    return conv
+
+
+def check_url(value: Any, ctx: str) -> str:
+    """An http(s) URL with a host and a valid port (0-65535), else ConfigError naming `ctx`."""
     text = _str(value, ctx).strip()
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise ConfigError(f"{ctx}: bad URL {display_url(text)!r}") from None
+    except ValueError as exc:  # "Port out of range 0-65535"
+        raise ConfigError(f"{ctx}: bad URL {display_url(text)!r}: {str(exc).lower()}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{ctx}: bad URL {display_url(text)!r} (want http:// or https:// with a host)")
     return text.rstrip("/") if parts.path in ("", "/") else text
@@ -249,7 +288,7 @@ def _choice(*options: str) -> Callable[[Any, str], str]:
 def _ratio(value: Any, ctx: str) -> float:
     number = _number(value, ctx)
     if number > 1:
-        raise ConfigError(f"{ctx}: expected a ratio between 0 and 1 (1% is 0.01), got {value}")
+        raise ConfigError(f"{ctx}: expected a ratio between 0 and 1 (1% is 0.01), got {_show(value)}")
     return number
 
 
@@ -262,6 +301,8 @@ def _threshold(value: Any, ctx: str) -> str | None:
         return None
     from probes.thresholds import ThresholdError, parse_range  # local: keeps import cost off config
 
+    if any(not math.isfinite(float(n)) for n in _NUMBERS.findall(text)):  # "1e999" is infinity
+        raise ConfigError(f"{ctx}: {_show(value)} has a number too large to hold")
     try:
         parse_range(text)
     except ThresholdError as exc:
@@ -269,8 +310,12 @@ def _threshold(value: Any, ctx: str) -> str | None:
     return text
 
 
+_NUMBERS = re.compile(r"[0-9][0-9.]*(?:[eE][-+]?[0-9]+)?")
+_TIMEOUT = _duration_between(0.001, 3600.0)
+_WINDOW = _duration_between(1.0, 365 * 86400.0)
+
 _ENDPOINT_KEYS: dict[str, Callable[[Any, str], Any]] = {
-    "url": _url,
+    "url": check_url,
     "bearer_token": _secret,
     "bearer_token_file": _str,
     "username": _str,
@@ -278,16 +323,17 @@ _ENDPOINT_KEYS: dict[str, Callable[[Any, str], Any]] = {
     "ca_file": _str,
     "insecure": _bool,
     "headers": _str_map,
-    "timeout": _duration,
+    "timeout": _TIMEOUT,
 }
 _LOKI_KEYS = {**_ENDPOINT_KEYS, "org_id": _str}
-_DASHBOARD_KEYS = {"refresh": _duration, "range": _duration, "theme": _choice("dark", "light"), "readonly": _bool}
+_DASHBOARD_KEYS = {"refresh": _duration_between(MIN_REFRESH_S, 86400.0), "range": _WINDOW,
+                   "theme": _choice("dark", "light"), "readonly": _bool}
 _SERVICE_KEYS = {
     "name": _str,
-    "url": _url,
+    "url": check_url,
     "job": _str,
     "conditions": _str_list,
-    "timeout": _duration,
+    "timeout": _TIMEOUT,
     "ca_file": _str,
     "insecure": _bool,
     "headers": _str_map,
@@ -296,12 +342,13 @@ _SERVICE_KEYS = {
 }
 _RULE_KEYS = {"name": _str, "promql": _str, "warn": _threshold, "crit": _threshold, "unit": _str,
               "no_data": _choice("ok", "warning", "critical", "unknown")}
-_PRICE_KEYS = {"input": _number, "output": _number}
+_PRICE_KEYS = {"input": _price, "output": _price}
 _ROUTING_KEYS = {"local_providers": _str_list, "cloud_reference": _str}
 _TRAFFIC_KEYS = {"include_monitoring": _bool, "behind_gateway": _str_list}
-_SCRAPE_KEYS = {"job": _str, "url": _url, "bearer_token": _secret, "bearer_token_file": _str, "username": _str,
+_SCRAPE_KEYS = {"job": _str, "url": check_url, "bearer_token": _secret, "bearer_token_file": _str, "username": _str,
                 "password": _secret, "headers": _str_map}
-_SLO_KEYS = {"error_rate": _ratio, "latency_p95": _duration, "availability": _ratio, "window": _duration}
+_SLO_KEYS = {"error_rate": _ratio, "latency_p95": _duration_between(0.000001, 86400.0), "availability": _ratio,
+             "window": _WINDOW}
 _TOP_KEYS = {
     "prometheus", "alertmanager", "loki", "dashboard", "services", "rules", "prices", "routing", "slo",
     "profiles_dir", "traffic", "scrape",
@@ -367,8 +414,6 @@ def _parse(data: Mapping[str, Any], source: str | None) -> Config:
         kw["loki"] = _endpoint(data["loki"], "loki", base.loki, _LOKI_KEYS)
     if "dashboard" in data:
         dash = _section(data["dashboard"], _DASHBOARD_KEYS, "dashboard")
-        if "refresh" in dash and dash["refresh"] < MIN_REFRESH_S:
-            raise ConfigError(f"dashboard.refresh: minimum is 1s, got {data['dashboard']['refresh']!r}")
         kw["dashboard"] = replace(base.dashboard, **dash)
     if "services" in data:
         kw["services"] = _services(data["services"])
@@ -526,8 +571,6 @@ def _check_value(section: str, key: str, value: Any, origin: str) -> None:
     conv = _SCHEMAS.get(section, {}).get(key)
     if conv is not None:
         conv(value, origin)
-    if (section, key) == ("dashboard", "refresh") and _duration(value, origin) < MIN_REFRESH_S:
-        raise ConfigError(f"{origin}: minimum refresh is 1s, got {value!r}")
 
 
 def load_config(

@@ -25,7 +25,8 @@ from probes.promql import TemplateError, now_window, rate_interval
 from probes.signals import SignalValue, choose, evaluate, signal_query
 from probes.units import format_value
 from probes.dashboard_model import (
-    DEFAULT_THRESHOLDS, STATS, Bar, Chart, GpuRow, Line, MemRow, ServingRow, Stat, combine, level_for, top_n,
+    DEFAULT_THRESHOLDS, MAX_LINES, STATS, Bar, Chart, Dropped, GpuRow, Line, MemRow, ServingRow, Stat,
+    chart_points, combine, level_for, top_n,
 )
 from probes.headline import cost_breakdown, cost_stats, fronted_engines, headline_stats, reshare, routing
 
@@ -73,6 +74,7 @@ class Instant:
     local_shares: tuple[SignalValue, ...] = ()   # each system's own local share
     systems: tuple[str, ...] = ()         # header names, with "DOWN" / "idle"
     window: float = 0.0                   # the rate window of every Now value (seconds)
+    target_notes: tuple[str, ...] = ()    # "gw: connection refused", "vllm: 3 lines could not be parsed"
 
 
 @dataclass(frozen=True)
@@ -136,9 +138,11 @@ async def load_instant(client, meta: Meta, config: Config, timeout: float, at: f
         evaluate(client, meta.detection.systems, config, window, at=at, timeout=timeout, only=INSTANT_SIGNALS,
                  breakdowns=BREAKDOWNS),
         client.alerts(), client.targets())
-    asked = [v for v in values if v.query]  # not_exported values never reached the server
+    asked = [v for v in values if v.query]  # not_exported and DOWN systems' values never reached the server
     if asked and all(v.state == "error" for v in asked):
         raise SourceError(asked[0].reason)
+    if not asked and not alerts.ok and not targets.ok:  # nothing to ask, and what was asked failed
+        raise SourceError(str(targets.error))
     kinds = _kinds(meta)
     by_signal: dict[str, list[SignalValue]] = {}
     for v in values:
@@ -156,15 +160,18 @@ async def load_instant(client, meta: Meta, config: Config, timeout: float, at: f
                              f"{sum(1 for a in firing if a.state == 'pending')} pending" if alerts.ok else ""))
     up = total = None
     targets_error = ""
+    notes: tuple[str, ...] = ()
     if targets.ok:
         ts = list(targets.value or ())
         total, up = len(ts), sum(1 for t in ts if t.health == "up")
+        down = sorted(ts, key=lambda t: t.health == "up")  # why a target is down comes first
+        notes = tuple(f"{t.job}: {t.why}" for t in down if t.why)
     else:
         targets_error = str(targets.error)
     tstat = _count_stat("targets", "targets up", up, targets_error, "")
     if total is not None:
         level = "ok" if up == total else ("critical" if up == 0 else "warning")
-        tstat = Stat("targets", "targets up", "count", up, "ok", f"{up}/{total}", level)
+        tstat = Stat("targets", "targets up", "count", up, "ok", f"{up}/{total}", level, notes[0] if notes else "")
     stats.append(tstat)
     stack_share, shares, split = routing(by_signal, kinds, fronted)
     return Instant(
@@ -173,7 +180,7 @@ async def load_instant(client, meta: Meta, config: Config, timeout: float, at: f
         routing=split, local_share=stack_share,
         gpus=gpu_rows(by_signal), memory=memory_rows(by_signal), serving=serving_rows(by_signal, kinds),
         alerts=firing, alerts_error=alerts_error, targets_up=up, targets_total=total,
-        targets_error=targets_error, local_shares=shares,
+        targets_error=targets_error, local_shares=shares, target_notes=notes,
         systems=system_labels(meta.detection.systems, values), window=window)
 
 
@@ -287,7 +294,7 @@ async def load_ranges(client, meta: Meta, config: Config, range_s: float, points
     if answers and all(not r.ok for r in answers.values()):
         raise SourceError(str(next(iter(answers.values())).error))
     charts = build_charts(wants, answers, start, end, step, serving)
-    trends = build_trends(trend_wants, answers)
+    trends = build_trends(trend_wants, answers, start, end, tstep)
     spend = spend_rate * range_s / 3600.0 if spend_rate is not None else None
     return Ranges(end, range_s, step, charts, trends, spend, len(queries))
 
@@ -365,13 +372,15 @@ def build_charts(wants, answers, start, end, step, serving) -> dict[str, Chart]:
             continue
         lines: list[Line] = []
         errors: list[str] = []
+        dropped = Dropped()
         for w in mine:
             res = answers.get(w.query)
             if res is None or not res.ok:
                 errors.append(str(res.error) if res is not None else "no answer")
                 continue
             for s in res.series:
-                pts = tuple((t, v) for t, v in s.points if v == v and abs(v) != float("inf"))
+                pts, lost = chart_points(s.points, start, end, step)
+                dropped += lost
                 if not pts:
                     continue
                 labels = tuple(sorted((k, s.labels.get(k, "")) for k in w.by if k in s.labels))
@@ -382,19 +391,25 @@ def build_charts(wants, answers, start, end, step, serving) -> dict[str, Chart]:
             lines = list(top_n(lines, TOP_N, others=True))
         elif key == "errors":
             lines = list(top_n(lines, TOP_N, others=False))
+        if len(lines) > MAX_LINES:
+            dropped += Dropped(series=len(lines) - MAX_LINES)
+            lines = lines[:MAX_LINES]
         qs = tuple(w.query for w in mine)
         if lines:
-            charts[key] = Chart(key, title, unit, tuple(lines), "ok", "", start, end, step, qs)
+            charts[key] = Chart(key, title, unit, tuple(lines), "ok", "", start, end, step, qs, dropped)
         elif errors and len(errors) == len(mine):
             charts[key] = Chart(key, title, unit, (), "error", errors[0], start, end, step, qs)
+        elif dropped.points:  # there were samples, none of them drawable: say why
+            charts[key] = Chart(key, title, unit, (), "no_data", dropped.note(), start, end, step, qs, dropped)
         else:
             state, why = ("no_traffic", "no requests in the range") if key != "traffic" else ("no_data", "no samples in the range")
             charts[key] = Chart(key, title, unit, (), state, why, start, end, step, qs)
     return charts
 
 
-def build_trends(wants, answers) -> dict[str, tuple[float, ...]]:
-    """Per stat, one value per trend step: systems summed (rates) or the worst (quantiles)."""
+def build_trends(wants, answers, start: float, end: float, step: float) -> dict[str, tuple[float, ...]]:
+    """Per stat, one value per trend step: systems summed (rates) or the worst (quantiles).
+    Points are sanitised like the charts' (probes.dashboard_model.chart_points)."""
     how = {key: h for key, _, _, h, _ in STATS}
     out: dict[str, tuple[float, ...]] = {}
     for key in how:
@@ -404,9 +419,8 @@ def build_trends(wants, answers) -> dict[str, tuple[float, ...]]:
             if res is None or not res.ok:
                 continue
             for s in res.series:
-                for t, v in s.points:
-                    if v == v and abs(v) != float("inf"):
-                        per_t.setdefault(t, []).append(v)
+                for t, v in chart_points(s.points, start, end, step)[0]:
+                    per_t.setdefault(t, []).append(v)
         if per_t:
             agg = sum if how[key] == "sum" else max
             out[key] = tuple(agg(per_t[t]) for t in sorted(per_t))

@@ -21,6 +21,77 @@ from probes.units import format_state, format_value
 
 Point = tuple[float, float]
 
+# Chart inputs are untrusted numbers: NaN, +/-Inf and float64's maximum (a common "no value"
+# sentinel) are normal in the wild, and a timestamp of 0 or 1e12 in a range answer made plotext
+# hang or abort. Points are sanitised here, before any chart sees them, and counted.
+VALUE_LIMIT = 1e300      # |v| above this is a sentinel; x100 for percent must still be finite
+MAX_POINTS = 4000        # per series: far more than any chart is wide
+MAX_LINES = 24           # per chart: the legend and the plot stay readable and fast
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """How many points (or series) of a chart could not be drawn, by reason."""
+
+    non_finite: int = 0   # NaN, +Inf, -Inf
+    huge: int = 0         # |value| > VALUE_LIMIT (float64 max as a sentinel, overflowing scales)
+    outside: int = 0      # timestamp outside the requested window (0, -1, 1e12, the far future)
+    thinned: int = 0      # beyond MAX_POINTS in one series
+    series: int = 0       # series beyond MAX_LINES
+
+    def __add__(self, other: "Dropped") -> "Dropped":
+        return Dropped(self.non_finite + other.non_finite, self.huge + other.huge, self.outside + other.outside,
+                       self.thinned + other.thinned, self.series + other.series)
+
+    @property
+    def points(self) -> int:
+        return self.non_finite + self.huge + self.outside + self.thinned
+
+    def note(self) -> str:
+        """"3 points not drawn: non-finite" (empty when everything was drawn)."""
+        reasons = [(self.non_finite, "non-finite"), (self.huge, "too large"), (self.outside, "outside the window"),
+                   (self.thinned, "over the point limit")]
+        given = [(n, why) for n, why in reasons if n]
+        parts = []
+        if given:
+            head = f"{self.points} point{'s' if self.points != 1 else ''} not drawn: "
+            parts.append(head + (given[0][1] if len(given) == 1 else ", ".join(f"{n} {w}" for n, w in given)))
+        if self.series:
+            parts.append(f"{self.series} more series not drawn")
+        return "; ".join(parts)
+
+
+def chart_points(points: Iterable[tuple[object, object]], start: float, end: float,
+                 step: float = 0.0) -> tuple[tuple[Point, ...], Dropped]:
+    """The points a chart may draw, in time order, and what was dropped: non-finite or huge
+    values, timestamps outside [start - step, end + step] (the tolerance covers Prometheus
+    rounding the window to milliseconds), and any beyond MAX_POINTS. The chart clamps what is
+    kept to its x limits (tui/widgets/chart.py)."""
+    kept: list[Point] = []
+    non_finite = huge = outside = 0
+    lo, hi = start - max(step, 0.0), end + max(step, 0.0)
+    for t, v in points:
+        try:
+            t, v = float(t), float(v)  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            non_finite += 1
+            continue
+        if not math.isfinite(v):
+            non_finite += 1
+        elif abs(v) > VALUE_LIMIT:
+            huge += 1
+        elif not (math.isfinite(t) and lo <= t <= hi):
+            outside += 1
+        else:
+            kept.append((t, v))
+    kept.sort(key=lambda p: p[0])
+    thinned = 0
+    if len(kept) > MAX_POINTS:
+        stride = math.ceil(len(kept) / MAX_POINTS)
+        thinned = len(kept) - len(kept[::stride])
+        kept = kept[::stride]
+    return tuple(kept), Dropped(non_finite, huge, outside, thinned)
+
 # Stat row: key, title, signal(s), how systems combine, unit.
 STATS = (
     ("req", "req/s", ("request_rate",), "sum", "req/s"),
@@ -70,6 +141,7 @@ class Chart:
     end: float = 0.0
     step: float = 0.0
     queries: tuple[str, ...] = ()
+    dropped: Dropped = Dropped()  # what the answers held that cannot be drawn (said on the panel)
 
 
 @dataclass(frozen=True)

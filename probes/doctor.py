@@ -193,7 +193,8 @@ def report_json(r: DoctorReport) -> dict[str, Any]:
     out["window_s"] = r.window
     out["targets"] = [{"job": t.job, "instance": t.labels.get("instance", ""), "health": t.health,
                        "scrape_url": t.scrape_url, "scrape_interval": t.scrape_interval,
-                       "last_error": one_line(t.last_error)} for t in (det.targets if det else ())]
+                       "last_error": one_line(t.last_error), "problems": list(t.problems)}
+                      for t in (det.targets if det else ())]
     out["systems"] = [{
         "name": d.name, "title": d.title, "kind": d.profile.kind, "job": d.job, "matched": list(d.matched),
         "signals": [{"name": v.signal, "label": v.label, "value": v.value, "unit": v.unit, "text": v.text,

@@ -9,12 +9,20 @@ crashes on the thing it monitors is useless exactly when it is needed.
 Statuses: transport failure (refused, DNS, timeout, TLS, redirect loop) -> CRITICAL, the
 service is down for its users; a failed condition -> CRITICAL; a malformed condition or an
 unusable configuration (ca_file unreadable) -> UNKNOWN, we could not check.
+
+"Not the service" is CRITICAL under the default rules even with HTTP 200: invalid JSON sent as
+JSON (a truncated answer), and an HTML page from an endpoint that answered JSON before (in this
+process: the dashboard and `watch` remember) or that is plainly a login page (an auth proxy in
+the way). An empty 200 (vLLM's /health) stays healthy; explicit conditions stay the user's call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
@@ -251,6 +259,9 @@ def _judge(service: Service, shown: str, checked_at: datetime, obs: Observation,
         top = judge_top_status(doc) if is_json else None
         if top is not None:
             results += (top,)
+        wrong = not_the_service(service.url, obs, is_json)
+        if wrong:
+            results += (ConditionResult("[BODY] is the service's own answer", False, "", wrong, Status.CRITICAL),)
         if obs.body_error:  # it answered, but we could not read what it says about itself
             results += (ConditionResult("[BODY] is readable", False, "", obs.body_error, Status.WARNING),)
         status = worst([*(r.status for r in results), *(c.status for c in components)])
@@ -258,6 +269,47 @@ def _judge(service: Service, shown: str, checked_at: datetime, obs: Observation,
     excerpt = "" if obs.body_error else clean(obs.body, EXCERPT_CHARS, newlines="symbol")
     return HealthResult(service.name, shown, status, summary, obs.status, round(obs.response_time_ms, 3),
                         checked_at, components, results, excerpt, None)
+
+
+_JSON_TYPE = re.compile(r"^application/(?:[\w.+-]*\+)?json\b|^text/json\b", re.I)
+_LOGIN = re.compile(rb"<input[^>]+type\s*=\s*[\"']?password|<title[^<]{0,80}(?:log ?in|sign ?in|sso|auth)",
+                    re.I)
+_ANSWERED_JSON: OrderedDict[str, None] = OrderedDict()  # URLs seen answering JSON (bounded, per process)
+_REMEMBER = 1000
+
+
+def not_the_service(url: str, obs: Observation, is_json: bool) -> str:
+    """Why this 2xx answer is not the service's own health answer, or "".
+
+    Invalid JSON with a JSON content type: "invalid JSON: <parser message>". An HTML page where
+    JSON is expected (this URL answered JSON before) or a login form: "HTML page instead of JSON
+    (login page?)". Remembers which URLs answer JSON."""
+    ctype = obs.headers.get("content-type", "").strip()
+    if is_json:
+        _ANSWERED_JSON[url] = None
+        _ANSWERED_JSON.move_to_end(url)
+        while len(_ANSWERED_JSON) > _REMEMBER:
+            _ANSWERED_JSON.popitem(last=False)
+        return ""
+    if obs.status // 100 != 2 or obs.body_error or not obs.body.strip():
+        return ""
+    if _JSON_TYPE.match(ctype):
+        return f"invalid JSON: {_json_problem(obs.body)}"
+    head = obs.body[:4096]
+    html = "html" in ctype.lower() or head.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
+    if html and (url in _ANSWERED_JSON or _LOGIN.search(head)):
+        return "HTML page instead of JSON (login page?)"
+    return ""
+
+
+def _json_problem(body: bytes) -> str:
+    try:
+        json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return "not UTF-8 text"
+    except (ValueError, RecursionError) as exc:
+        return one_line(str(exc), 80)
+    return "unreadable"
 
 
 def _summary(obs: Observation, status: Status, results: Iterable[ConditionResult],

@@ -4,6 +4,10 @@ Every outside call in llmwatch goes through `fetch()`:
 - a hard deadline for the whole exchange (httpx's timeouts are per read; a server that trickles
   one byte a second would otherwise never time out);
 - a body size cap (a 5 MB health page or a runaway query must not eat memory);
+- redirects followed here, not by httpx: a hop to another origin (scheme, host or port) drops
+  every credential (Authorization, Proxy-Authorization, X-Api-Key, Cookie, any secret-looking or
+  configured header, and the client's auth), as curl and browsers do. httpx itself strips only
+  Authorization, and keeps it on an http -> https hop;
 - failures become `FetchError` with a `kind` and a one-line message that never holds a secret.
 """
 
@@ -20,8 +24,9 @@ from typing import Any, Mapping
 
 import httpx
 
+from probes import redact
 from probes.config import Endpoint
-from probes.redact import display_url
+from probes.redact import display_url, is_secret_header
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 USER_AGENT = "llmwatch"
@@ -117,6 +122,7 @@ class _FileBearerAuth(httpx.Auth):
             token = Path(self.path).read_text().strip()
         except OSError as exc:
             raise FetchError("config", f"cannot read bearer_token_file {self.path}: {exc.strerror}") from None
+        redact.register([token])  # a rotated token is a new secret to keep out of output
         request.headers["Authorization"] = f"Bearer {token}"
         yield request
 
@@ -145,7 +151,7 @@ def make_client(opts: ClientOptions, *, base_url: str = "") -> httpx.AsyncClient
         auth=auth,
         verify=verify,
         timeout=httpx.Timeout(opts.timeout),
-        follow_redirects=True,
+        follow_redirects=False,  # fetch() follows them itself (credentials and origins)
         max_redirects=opts.max_redirects,
         limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
         trust_env=False,
@@ -181,7 +187,7 @@ async def fetch(
         async with asyncio.timeout(deadline):
             request = client.build_request(method, url, params=params, json=json_body, data=data,
                                            timeout=httpx.Timeout(deadline), extensions={"trace": trace})
-            resp = await client.send(request, stream=True)
+            resp = await _send_following(client, request, shown)
             try:
                 length = resp.headers.get("content-length")
                 if length and length.isdigit() and int(length) > max_bytes:
@@ -205,16 +211,73 @@ async def fetch(
         raise FetchError("timeout", f"{shown}: no complete answer within {deadline:g}s") from None
     except httpx.TooManyRedirects:
         raise FetchError("redirects", f"{shown}: too many redirects (a redirect loop?)") from None
+    except httpx.InvalidURL as exc:
+        raise FetchError("config", f"{shown}: bad URL ({_first_line(exc)})") from None
     except httpx.HTTPError as exc:
         kind, message = classify(exc)
         raise FetchError(kind, f"{shown}: {message}") from None
     except (ssl.SSLError, OSError) as exc:
         kind, message = classify(exc)
         raise FetchError(kind, f"{shown}: {message}") from None
+    except ExceptionGroup as group:  # anyio task groups inside httpcore wrap the real error
+        kind, message = classify(_leaf(group))
+        raise FetchError(kind, f"{shown}: {message}") from None
     done = time.monotonic()
     return Response(status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()},
                     body=b"".join(chunks), elapsed_s=done - start, url=str(resp.url),
                     response_s=(done - sent[0]) if sent else None)
+
+
+_REDIRECT_CODES = (301, 302, 303, 307, 308)
+_KEEP_ACROSS_ORIGINS = frozenset({"accept", "accept-encoding", "user-agent", "content-type", "content-length"})
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80)
+
+
+async def _send_following(client: httpx.AsyncClient, request: httpx.Request, shown: str) -> httpx.Response:
+    """Send, following up to client.max_redirects redirects. Same origin: the next request keeps
+    its headers and the client's auth. Another origin: credentials stay behind (see the module
+    docstring). 303, and 301/302 after a POST, continue as GET without a body, as httpx does."""
+    origin = _origin(request.url)
+    configured = {k.lower() for k in client.headers.keys()} - _KEEP_ACROSS_ORIGINS
+    auth: Any = httpx.USE_CLIENT_DEFAULT
+    for _hop in range(client.max_redirects + 1):
+        resp = await client.send(request, stream=True, auth=auth)
+        location = resp.headers.get("location")
+        if resp.status_code not in _REDIRECT_CODES or not location:
+            return resp
+        await resp.aclose()
+        try:
+            target = request.url.join(location)
+        except httpx.InvalidURL:
+            raise FetchError("redirects", f"{shown}: redirect to an unusable Location") from None
+        if target.scheme not in ("http", "https"):
+            raise FetchError("redirects", f"{shown}: redirect to a {target.scheme or 'relative'}: URL refused")
+        method = request.method
+        if resp.status_code == 303 and method != "HEAD" or resp.status_code in (301, 302) and method == "POST":
+            method = "GET"
+        headers = httpx.Headers(request.headers)
+        for name in ("host", "cookie"):
+            headers.pop(name, None)
+        body = request.content if method == request.method else None
+        if body is None:
+            for name in ("content-length", "content-type", "transfer-encoding"):
+                headers.pop(name, None)
+        if _origin(target) != origin:
+            for name in list(headers.keys()):
+                if is_secret_header(name) or name.lower() in configured:
+                    headers.pop(name, None)
+            auth = None  # and no Basic or token-file auth for the other host
+        request = httpx.Request(method, target, headers=headers, content=body, extensions=request.extensions)
+    raise httpx.TooManyRedirects("too many redirects", request=request)
+
+
+def _leaf(group: BaseException) -> BaseException:
+    while isinstance(group, BaseExceptionGroup) and group.exceptions:
+        group = group.exceptions[0]
+    return group
 
 
 def classify(exc: BaseException) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from probes.apibase import ApiClientBase, freeze, one_line, status_kind
 from probes.config import Endpoint
 from probes.http import Response
 from probes.promtypes import ApiError, ApiResult, LokiError, QueryResult, Sample, Series, parse_query_data, parse_str_list
+from probes.shape import ShapeError, arr, labels, obj, text
 
 __all__ = ["LokiClient", "LokiResult", "LogEntry", "LokiError", "to_ns"]
 
@@ -79,9 +80,18 @@ class LokiResult:
 
 
 def flatten_streams(result: Any, direction: str = "backward") -> tuple[LogEntry, ...]:
-    """[{"stream": labels, "values": [["<ns>", line], ...]}, ...] -> entries sorted by time."""
-    entries = [LogEntry(int(ts), str(line), item.get("stream") or {})
-               for item in result for ts, line in item["values"]]
+    """[{"stream": labels, "values": [["<ns>", line], ...]}, ...] -> entries sorted by time.
+    Raises ShapeError naming the place when the answer is not that shape."""
+    entries = []
+    for i, item in enumerate(arr(result, "data.result")):
+        where = f"data.result[{i}]"
+        item = obj(item, where)
+        stream = labels(item.get("stream"), f"{where}.stream")
+        for j, pair in enumerate(arr(item.get("values"), f"{where}.values")):
+            pair = arr(pair, f"{where}.values[{j}]", null_ok=False)
+            if len(pair) < 2 or not str(pair[0]).lstrip("-").isdigit():
+                raise ShapeError(f"{where}.values[{j}]: expected [\"<nanoseconds>\", line]")
+            entries.append(LogEntry(int(str(pair[0])), text(pair[1], f"{where}.values[{j}][1]"), stream))
     entries.sort(key=lambda e: e.ts_ns, reverse=(direction == "backward"))
     return tuple(entries)
 
@@ -143,11 +153,13 @@ class LokiClient(ApiClientBase):
             return LokiResult(query, ok=False, error=got, elapsed_s=elapsed)
         resp, doc = got
         try:
+            doc = obj(doc, "answer")
             if doc.get("status") != "success":
                 return LokiResult(query, ok=False, error=self._envelope_error(resp, doc), elapsed_s=elapsed)
-            data = doc["data"]
-            stats = (data.get("stats") or {}).get("summary")
-            if data["resultType"] == "streams":
+            data = obj(doc.get("data"), "data")
+            stats = (data.get("stats") or {}).get("summary") if isinstance(data.get("stats"), dict) else None
+            stats = stats if isinstance(stats, dict) else None
+            if data.get("resultType") == "streams":
                 return LokiResult(query, ok=True, result_type="streams", elapsed_s=elapsed, stats=stats,
                                   entries=flatten_streams(data["result"], direction))
             metric: QueryResult = parse_query_data(query, data)
@@ -167,6 +179,7 @@ class LokiClient(ApiClientBase):
             return ApiResult(ok=False, error=got, elapsed_s=elapsed)
         resp, doc = got
         try:
+            doc = obj(doc, "answer")
             if doc.get("status") != "success":
                 return ApiResult(ok=False, error=self._envelope_error(resp, doc), elapsed_s=elapsed)
             return ApiResult(ok=True, value=parse(doc.get("data", [])), elapsed_s=elapsed)
@@ -174,7 +187,7 @@ class LokiClient(ApiClientBase):
             return ApiResult(ok=False, error=self.protocol(resp, exc), elapsed_s=elapsed)
 
     def _envelope_error(self, resp: Response, doc: Any) -> ApiError:
-        kind = str(doc.get("errorType") or status_kind(resp.status))
+        kind = one_line(str(doc.get("errorType") or status_kind(resp.status)), 40)
         return self.error(kind, one_line(str(doc.get("error") or doc.get("message") or "error without text")),
                           resp.status)
 

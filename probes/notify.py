@@ -4,11 +4,15 @@ Changes go into a bounded in-memory queue drained by one background task per sin
 delivery is retried with exponential backoff (1 s doubling to 60 s) and keeps its place, so
 nothing is lost while a webhook is down for a few minutes; only if the queue overflows
 (`max_queue`) are the OLDEST changes dropped, and that is said on stderr.
+
+What leaves is scrubbed of every registered secret (probes.redact): a summary can hold what a
+server echoed back. The --exec variables are also made terminal-safe (a hook script echoes them).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import socket
 import sys
@@ -19,21 +23,24 @@ from typing import Callable
 import httpx
 
 from probes.http import ClientOptions, FetchError, fetch, make_client
-from probes.redact import webhook_display
+from probes.redact import display_url
+from probes.redact import scrub, webhook_display
+from probes.textsafe import clean
 from probes.watch import Change
 
 
 def payload(change: Change, host: str) -> dict:
-    """Slack-compatible `text` plus structured fields for anything else."""
+    """Slack-compatible `text` plus structured fields for anything else; secrets scrubbed."""
+    value = change.value if change.value is None or math.isfinite(change.value) else None
     return {
-        "text": f"[{host}] {change.line()}",
-        "check": change.name,
+        "text": scrub(f"[{host}] {change.line()}"),
+        "check": scrub(change.name),
         "kind": change.kind,
         "from": change.before.name,
         "to": change.after.name,
         "initial": change.initial,
-        "summary": change.summary,
-        "value": change.value,
+        "summary": scrub(change.summary),
+        "value": value,
         "timestamp": change.at,
         "host": host,
     }
@@ -41,12 +48,13 @@ def payload(change: Change, host: str) -> dict:
 
 def exec_env(change: Change, host: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
+    ours = {
         "LLMWATCH_CHECK": change.name, "LLMWATCH_KIND": change.kind, "LLMWATCH_FROM": change.before.name,
         "LLMWATCH_TO": change.after.name, "LLMWATCH_SUMMARY": change.summary,
         "LLMWATCH_VALUE": "" if change.value is None else f"{change.value:g}",
         "LLMWATCH_TIMESTAMP": f"{change.at:.3f}", "LLMWATCH_LINE": change.line(), "LLMWATCH_HOST": host,
-    })
+    }
+    env.update({k: clean(scrub(v), 4000, newlines="space") for k, v in ours.items()})
     return env
 
 
@@ -104,8 +112,8 @@ def webhook_sink(url: str, *, timeout: float = 10.0, host: str | None = None, **
     async def deliver(change: Change) -> None:
         try:
             resp = await fetch(client, "POST", url, json_body=payload(change, host), timeout=timeout, max_bytes=65536)
-        except FetchError as exc:
-            raise RuntimeError(exc.message.replace(url, shown)) from None
+        except FetchError as exc:  # fetch() names the URL in its display form: replace both forms
+            raise RuntimeError(exc.message.replace(display_url(url), shown).replace(url, shown)) from None
         if resp.status >= 300:
             raise RuntimeError(f"{shown} answered HTTP {resp.status}")
 

@@ -13,6 +13,7 @@ import httpx
 
 from probes.config import Service
 from probes.http import ClientOptions, FetchError, fetch, make_client
+from probes.shape import ShapeError, arr, obj, text
 
 MAX_BYTES = 1 << 20
 
@@ -42,12 +43,18 @@ async def loaded_models(service: Service, timeout: float = 5.0,
         raise ValueError(f"Ollama /api/ps answered HTTP {resp.status}")
     try:
         doc = json.loads(resp.body)
-        models = doc["models"]
-        return tuple((str(m.get("name") or m.get("model") or "?"),
-                      float(m["size_vram"]) if isinstance(m.get("size_vram"), (int, float)) else None)
-                     for m in models)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"Ollama /api/ps: unexpected body ({type(exc).__name__})") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("unexpected answer from Ollama /api/ps: not JSON") from None
+    try:
+        out = []
+        for i, m in enumerate(arr(obj(doc, "answer").get("models"), "models")):
+            m = obj(m, f"models[{i}]")
+            vram = m.get("size_vram")
+            size = float(vram) if isinstance(vram, (int, float)) and not isinstance(vram, bool) else None
+            out.append((text(m.get("name") or m.get("model"), f"models[{i}].name", "?"), size))
+        return tuple(out)
+    except ShapeError as exc:
+        raise ValueError(f"unexpected answer from Ollama /api/ps: {exc}") from None
 
 
 __all__ = ["FetchError", "is_ollama", "loaded_models"]

@@ -116,8 +116,8 @@ class PrometheusClient(ApiClientBase):
         if err is not None:
             return QueryResult(query=promql, ok=False, error=err, elapsed_s=elapsed, warnings=warnings, infos=infos)
         try:
-            return parse_query_data(promql, doc["data"], elapsed_s=elapsed, warnings=warnings, infos=infos)
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            return parse_query_data(promql, doc.get("data"), elapsed_s=elapsed, warnings=warnings, infos=infos)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
             return QueryResult(query=promql, ok=False, error=self.protocol(resp, exc), elapsed_s=elapsed)
 
     # -- other endpoints ----------------------------------------------------------------------
@@ -165,8 +165,8 @@ class PrometheusClient(ApiClientBase):
         if err is not None:
             return ApiResult(ok=False, error=err, warnings=warnings, infos=infos, elapsed_s=elapsed)
         try:
-            value = parse(doc["data"])
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            value = parse(doc.get("data"))
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
             return ApiResult(ok=False, error=self.protocol(resp, exc), elapsed_s=elapsed)
         return ApiResult(ok=True, value=value, warnings=warnings, infos=infos, elapsed_s=elapsed)
 
@@ -190,7 +190,7 @@ class PrometheusClient(ApiClientBase):
             return resp, None, self.error("protocol", f"not a Prometheus API answer from {httpx.URL(resp.url).path} "
                                           f"(is this URL a Prometheus server?)", resp.status)
         if doc["status"] != "success":
-            kind = str(doc.get("errorType") or status_kind(resp.status))
+            kind = one_line(str(doc.get("errorType") or status_kind(resp.status)), 40)
             text = one_line(str(doc.get("error") or "no error text"))
             return resp, doc, self.error(kind, f"{kind}: {text}", resp.status)
         return resp, doc, None

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Generic, Mapping, TypeVar
 
+from probes.shape import ShapeError, arr, kind_of, labels, obj, strs, text
+
 T = TypeVar("T")
 
 #: Prometheus' errorType values (HTTP 400/504/422/499/500/404/503). Transport problems use the
@@ -147,6 +149,12 @@ class Target:
     scrape_pool: str = ""
     last_scrape_duration: float = 0.0
     scrape_interval: str = ""
+    problems: tuple[str, ...] = ()  # direct scrape: lines that did not parse, the series cap reached
+
+    @property
+    def why(self) -> str:
+        """What is wrong with this target, in one line ("" when nothing is)."""
+        return "; ".join(([self.last_error] if self.health != "up" and self.last_error else []) + list(self.problems))
 
     @property
     def job(self) -> str:
@@ -154,8 +162,9 @@ class Target:
 
 
 # ---------------------------------------------------------------------------------------------
-# Parsers. They raise ValueError/KeyError/TypeError on a malformed payload; the clients turn
-# that into an ApiError(kind="protocol") so a surprising server never crashes a panel.
+# Parsers. They read through probes.shape and raise ShapeError (a ValueError) naming the place on
+# a malformed payload; the clients turn that into an ApiError(kind="protocol") so a surprising
+# server never crashes a panel.
 
 
 def number(text: Any) -> float | None:
@@ -196,85 +205,131 @@ def parse_time(text: Any) -> datetime | None:
 
 def parse_query_data(query: str, data: Any, *, elapsed_s: float = 0.0, warnings: tuple[str, ...] = (),
                      infos: tuple[str, ...] = ()) -> QueryResult:
-    """The `data` member of a /query or /query_range answer -> QueryResult (Loki metric too)."""
-    rtype = data["resultType"]
-    result = data["result"]
+    """The `data` member of a /query or /query_range answer -> QueryResult (Loki metric too).
+    Raises ShapeError naming the place when the document is not what the API documents."""
+    doc = obj(data, "data")
+    rtype = text(doc.get("resultType"), "data.resultType")
+    result = doc.get("result")
     samples: tuple[Sample, ...] = ()
     series: tuple[Series, ...] = ()
-    text = ""
+    value_text = ""
     if rtype == "vector":
-        samples = tuple(_vector_sample(item) for item in result)
+        samples = tuple(_vector_sample(obj(item, f"data.result[{i}]"), f"data.result[{i}]")
+                        for i, item in enumerate(arr(result, "data.result")))
     elif rtype == "matrix":
-        series = tuple(Series(item["metric"], tuple((float(t), _float(v)) for t, v in item["values"]))
-                       for item in result)
+        series = tuple(_series(obj(item, f"data.result[{i}]"), f"data.result[{i}]")
+                       for i, item in enumerate(arr(result, "data.result")))
     elif rtype == "scalar":
-        samples = (Sample({}, number(result[1]), float(result[0])),)
+        t, v = _pair(result, "data.result")
+        samples = (Sample({}, number(v), t),)
     elif rtype == "string":
-        text = str(result[1])
+        value_text = text(_pair(result, "data.result")[1], "data.result[1]")
     else:
-        raise ValueError(f"unknown resultType {rtype!r}")
+        raise ShapeError(f"data.resultType: unknown result type {one_line_short(rtype)!r}")
     return QueryResult(query=query, ok=True, result_type=rtype, samples=samples, series=series,
-                       warnings=warnings, elapsed_s=elapsed_s, infos=infos, text=text)
+                       warnings=warnings, elapsed_s=elapsed_s, infos=infos, text=value_text)
 
 
-def _vector_sample(item: Mapping[str, Any]) -> Sample:
-    pair = item.get("value")
-    if pair is None:  # a native histogram sample: no single float to show
-        pair = item["histogram"]
-        return Sample(item["metric"], None, float(pair[0]))
-    return Sample(item["metric"], number(pair[1]), float(pair[0]))
+def one_line_short(value: str) -> str:
+    return value if len(value) <= 40 else value[:37] + "..."
 
 
-def _float(text: Any) -> float:
-    value = number(text)
-    return math.nan if value is None else value
+def _pair(value: Any, where: str) -> tuple[float, Any]:
+    """[<unix seconds>, "<value>"]: the timestamp as a float (ShapeError if it is not one)."""
+    pair = arr(value, where, null_ok=False)
+    if len(pair) != 2:
+        raise ShapeError(f"{where}: expected [time, value], got a list of {len(pair)}")
+    t = number(pair[0])
+    if t is None or isinstance(pair[0], bool):
+        raise ShapeError(f"{where}[0]: expected a timestamp, got {kind_of(pair[0])}")
+    return t, pair[1]
 
 
-def parse_alert(item: Mapping[str, Any]) -> PromAlert:
-    return PromAlert(labels=item.get("labels") or {}, annotations=item.get("annotations") or {},
-                     state=str(item.get("state", "")), active_at=parse_time(item.get("activeAt")),
+def _vector_sample(item: Mapping[str, Any], where: str) -> Sample:
+    metric = labels(item.get("metric"), f"{where}.metric")
+    if item.get("value") is None and item.get("histogram") is not None:  # native histogram: no one float
+        return Sample(metric, None, _pair(item["histogram"], f"{where}.histogram")[0])
+    t, v = _pair(item.get("value"), f"{where}.value")
+    return Sample(metric, number(v), t)
+
+
+def _series(item: Mapping[str, Any], where: str) -> Series:
+    metric = labels(item.get("metric"), f"{where}.metric")
+    points = tuple((t, _float(v)) for t, v in (_pair(p, f"{where}.values[{j}]")
+                                               for j, p in enumerate(arr(item.get("values"), f"{where}.values"))))
+    return Series(metric, points)
+
+
+def _float(value: Any) -> float:
+    got = number(value)
+    return math.nan if got is None else got
+
+
+def _seconds(value: Any) -> float:
+    got = number(value)
+    return got if got is not None and math.isfinite(got) else 0.0
+
+
+def parse_alert(item: Any, where: str = "alert") -> PromAlert:
+    item = obj(item, where)
+    return PromAlert(labels=labels(item.get("labels"), f"{where}.labels"),
+                     annotations=labels(item.get("annotations"), f"{where}.annotations"),
+                     state=text(item.get("state"), f"{where}.state"), active_at=parse_time(item.get("activeAt")),
                      value=number(item.get("value")))
 
 
 def parse_alerts(data: Any) -> list[PromAlert]:
-    return [parse_alert(a) for a in data["alerts"]]
+    items = arr(obj(data, "data").get("alerts"), "data.alerts")
+    return [parse_alert(a, f"data.alerts[{i}]") for i, a in enumerate(items)]
+
+
+def _rule(r: Any, where: str) -> PromRule:
+    r = obj(r, where)
+    return PromRule(name=text(r.get("name"), f"{where}.name"), type=text(r.get("type"), f"{where}.type"),
+                    query=text(r.get("query"), f"{where}.query"),
+                    health=text(r.get("health"), f"{where}.health", "unknown"),
+                    last_error=text(r.get("lastError"), f"{where}.lastError"),
+                    state=text(r.get("state"), f"{where}.state"), labels=labels(r.get("labels"), f"{where}.labels"),
+                    annotations=labels(r.get("annotations"), f"{where}.annotations"),
+                    duration=_seconds(r.get("duration")),
+                    alerts=tuple(parse_alert(a, f"{where}.alerts[{k}]")
+                                 for k, a in enumerate(arr(r.get("alerts"), f"{where}.alerts"))),
+                    last_evaluation=parse_time(r.get("lastEvaluation")),
+                    evaluation_time=_seconds(r.get("evaluationTime")))
 
 
 def parse_rules(data: Any) -> list[RuleGroup]:
     groups = []
-    for g in data["groups"]:
-        rules = tuple(
-            PromRule(name=str(r.get("name", "")), type=str(r.get("type", "")), query=str(r.get("query", "")),
-                     health=str(r.get("health", "unknown")), last_error=str(r.get("lastError", "")),
-                     state=str(r.get("state", "")), labels=r.get("labels") or {},
-                     annotations=r.get("annotations") or {}, duration=float(r.get("duration") or 0),
-                     alerts=tuple(parse_alert(a) for a in r.get("alerts") or ()),
-                     last_evaluation=parse_time(r.get("lastEvaluation")),
-                     evaluation_time=float(r.get("evaluationTime") or 0))
-            for r in g.get("rules") or ())
-        groups.append(RuleGroup(name=str(g.get("name", "")), file=str(g.get("file", "")),
-                                interval=float(g.get("interval") or 0), rules=rules,
+    for i, g in enumerate(arr(obj(data, "data").get("groups"), "data.groups")):
+        where = f"data.groups[{i}]"
+        g = obj(g, where)
+        rules = tuple(_rule(r, f"{where}.rules[{j}]") for j, r in enumerate(arr(g.get("rules"), f"{where}.rules")))
+        groups.append(RuleGroup(name=text(g.get("name"), f"{where}.name"), file=text(g.get("file"), f"{where}.file"),
+                                interval=_seconds(g.get("interval")), rules=rules,
                                 last_evaluation=parse_time(g.get("lastEvaluation")),
-                                evaluation_time=float(g.get("evaluationTime") or 0)))
+                                evaluation_time=_seconds(g.get("evaluationTime"))))
     return groups
 
 
 def parse_targets(data: Any) -> list[Target]:
-    return [Target(labels=t.get("labels") or {}, scrape_url=str(t.get("scrapeUrl", "")),
-                   health=str(t.get("health", "unknown")), last_error=str(t.get("lastError", "")),
-                   last_scrape=parse_time(t.get("lastScrape")), scrape_pool=str(t.get("scrapePool", "")),
-                   last_scrape_duration=float(t.get("lastScrapeDuration") or 0),
-                   scrape_interval=str(t.get("scrapeInterval", "")))
-            for t in data["activeTargets"]]
+    out = []
+    for i, t in enumerate(arr(obj(data, "data").get("activeTargets"), "data.activeTargets")):
+        where = f"data.activeTargets[{i}]"
+        t = obj(t, where)
+        out.append(Target(labels=labels(t.get("labels"), f"{where}.labels"),
+                          scrape_url=text(t.get("scrapeUrl"), f"{where}.scrapeUrl"),
+                          health=text(t.get("health"), f"{where}.health", "unknown"),
+                          last_error=text(t.get("lastError"), f"{where}.lastError"),
+                          last_scrape=parse_time(t.get("lastScrape")),
+                          scrape_pool=text(t.get("scrapePool"), f"{where}.scrapePool"),
+                          last_scrape_duration=_seconds(t.get("lastScrapeDuration")),
+                          scrape_interval=text(t.get("scrapeInterval"), f"{where}.scrapeInterval")))
+    return out
 
 
 def parse_str_list(data: Any) -> list[str]:
-    if not isinstance(data, list):
-        raise TypeError("expected a list of strings")
-    return [str(x) for x in data]
+    return list(strs(data, "data"))
 
 
 def parse_dict(data: Any) -> dict:
-    if not isinstance(data, dict):
-        raise TypeError("expected an object")
-    return data
+    return dict(obj(data, "data"))

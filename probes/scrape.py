@@ -275,10 +275,21 @@ class ScrapeClient:
             return _internal(promql, exc)
 
     async def targets(self) -> ApiResult[list[Target]]:
-        out = [Target(labels={"job": t.job, "instance": t.instance}, scrape_url=t.url, health=t.health,
-                      last_error=t.last_error, last_scrape=t.last_scrape, scrape_pool=t.job,
-                      last_scrape_duration=t.duration_s, scrape_interval=duration(self.interval))
-               for t in self._targets]
+        """Each target as Prometheus' /targets shows it, plus what a person needs to know that
+        Prometheus would say elsewhere: lines that did not parse, and the series cap."""
+        out = []
+        for i, t in enumerate(self._targets):
+            problems = []
+            if t.health == "up" and t.malformed:
+                first = f" (first: {t.problems[0]})" if t.problems else ""
+                problems.append(f"{t.malformed} line{'s' if t.malformed != 1 else ''} could not be parsed{first}")
+            if i == 0 and self.store.dropped_series:
+                problems.append(f"series cap {self.store.max_series} reached: {self.store.dropped_series} new "
+                                "series not kept")
+            out.append(Target(labels={"job": t.job, "instance": t.instance}, scrape_url=t.url, health=t.health,
+                              last_error=t.last_error, last_scrape=t.last_scrape, scrape_pool=t.job,
+                              last_scrape_duration=t.duration_s, scrape_interval=duration(self.interval),
+                              problems=tuple(problems)))
         return ApiResult(ok=True, value=out)
 
     async def label_values(self, label: str = "__name__") -> ApiResult[list[str]]:

@@ -22,6 +22,7 @@ from typing import Iterable, Mapping, Sequence
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from probes.http import ClientOptions
+from probes.redact import url_secrets
 
 __all__ = ["ScrapeAuthError", "ScrapeTarget", "apply_auth", "as_targets"]
 
@@ -53,7 +54,18 @@ class ScrapeTarget:
                        headers={**base.headers, **self.headers})
 
     def secrets(self) -> list[str]:
-        return [s for s in (self.bearer_token, self.password, *self.headers.values()) if s]
+        """Everything of this target to keep out of output: token (or the token file's contents),
+        password and user:password (probes.redact adds the base64 and other forms), header values,
+        secrets in the URL."""
+        out = [self.bearer_token, self.password, *self.headers.values(), *url_secrets(self.url)]
+        if self.username and self.password:
+            out.append(f"{self.username}:{self.password}")
+        if self.bearer_token_file and not self.bearer_token:
+            try:
+                out.append(open(self.bearer_token_file, encoding="utf-8").read().strip())
+            except OSError:
+                pass  # unreadable now: the scrape reports it
+        return [s for s in out if s]
 
 
 def from_url(job: str, url: str) -> ScrapeTarget:

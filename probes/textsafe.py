@@ -5,8 +5,13 @@ screen (ESC[2J), move the cursor, retitle the window (OSC 0), plant hyperlinks (
 to the clipboard (OSC 52). `clean()` removes every such sequence and makes the remaining control
 characters visible, so nothing that survives can move the cursor or change terminal state.
 
+`terminal_safe()` is the last line of defence for whole outputs (tui/output.py runs every byte
+the CLI writes through it): the same neutralising, but line structure kept and, optionally, SGR
+colour sequences (the only escapes our own output uses) left alone. `json_escape()` makes JSON
+text safe for a terminal and still valid JSON.
+
 Markup escaping (rich/Textual `[bold]`) is deliberately NOT done here: probes/ never knows about
-the UI's markup language; tui/ escapes markup after calling clean().
+the UI's markup language; tui/output.py escapes markup after calling clean().
 """
 
 from __future__ import annotations
@@ -78,6 +83,48 @@ def clean(text: str | bytes | None, max_len: int | None = 1000, *, newlines: New
         text = text.rstrip("\n")
         text = text.replace("\n", NEWLINE_SYMBOL if newlines == "symbol" else " ")
     return truncate(text, max_len)
+
+
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")
+# For whole outputs: tab and newline stay; CR, every other C0, DEL and C1 become visible.
+_OUTPUT_VISIBLE = {c: v for c, v in _VISIBLE.items() if c != 0x09}
+# Characters JSON leaves raw (json escapes only C0, quote and backslash) that a terminal obeys or
+# that reorder what is shown; lone surrogates cannot be encoded to UTF-8 at all.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                          "\ud800-\udfff]")
+
+
+def terminal_safe(text: str, *, keep_sgr: bool = False) -> str:
+    """A whole output (many lines) made safe to write to a terminal.
+
+    Every escape sequence is removed (except SGR colours with keep_sgr: our own table colours),
+    bidi controls are dropped, and the remaining control characters except tab and newline are
+    shown as control pictures. Applied to text that was already cleaned it changes nothing.
+    """
+    if not keep_sgr:
+        return _neutralise(text)
+    pieces = _SGR.split(text)
+    codes = _SGR.findall(text)
+    out = [_neutralise(pieces[0])]
+    for code, piece in zip(codes, pieces[1:]):
+        out += [code, _neutralise(piece)]
+    return "".join(out)
+
+
+def _neutralise(text: str) -> str:
+    if text.isascii() and text.isprintable():  # the common case: nothing to do
+        return text
+    text = _SEQUENCES.sub("", text)
+    text = _INVISIBLE.sub("", text)
+    text = _SURROGATES.sub("\ufffd", text)
+    return text.replace("\r\n", "\n").translate(_OUTPUT_VISIBLE)
+
+
+def json_escape(text: str) -> str:
+    """JSON text with DEL, C1 controls, bidi controls, line/paragraph separators and lone
+    surrogates written as \\uXXXX escapes. Those characters can only occur inside JSON strings,
+    so the result is valid JSON that decodes to exactly the same data."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def truncate(text: str, max_len: int | None) -> str:

@@ -10,7 +10,8 @@ from probes.checks import CheckOptions
 from probes.config import Endpoint, parse_config
 from probes.prometheus import PrometheusClient, parse_alertmanagers
 from probes.status import Status
-from tui.cmd_check import discover_alertmanager, run_once
+from probes.check_plan import discover_alertmanager
+from tui.cmd_check import run_once
 
 pytestmark = pytest.mark.integration
 
@@ -27,10 +28,10 @@ async def test_check_finds_the_alertmanager_prometheus_sends_to(prometheus, aler
     assert not cfg.configured("alertmanager")
     prom = PrometheusClient(cfg.prometheus)
     try:
-        am = await discover_alertmanager(prom, cfg)
+        am = await discover_alertmanager(prom, cfg.alertmanager)
     finally:
         await prom.aclose()
-    assert am is not None and am.discovered and am.endpoint.url == alertmanager.url
+    assert am is not None and am.endpoint.url == alertmanager.url
     await am.aclose()
     run = await run_once(cfg, CheckOptions(deadline_s=10.0))
     assert not [r for r in run.results if r.name == "alertmanager"]
@@ -44,7 +45,7 @@ async def test_no_alertmanager_anywhere_is_no_unknown():
         cfg = parse_config({"prometheus": {"url": bare.url}})
         prom = PrometheusClient(Endpoint(bare.url))
         try:
-            assert await discover_alertmanager(prom, cfg) is None
+            assert await discover_alertmanager(prom, cfg.alertmanager) is None
         finally:
             await prom.aclose()
         run = await run_once(cfg, CheckOptions(deadline_s=10.0))

@@ -150,7 +150,7 @@ def test_bad_env_value_names_the_variable(tmp_path):
 
 
 def test_bad_flag_value_names_the_flag(tmp_path):
-    with pytest.raises(ConfigError, match=r"dashboard.refresh \(command line\): minimum refresh is 1s"):
+    with pytest.raises(ConfigError, match=r"dashboard.refresh \(command line\): minimum is 1s"):
         load_config(env={"HOME": str(tmp_path)}, overrides={("dashboard", "refresh"): "0.5s"})
 
 

@@ -24,7 +24,7 @@ import probes.health as health
 from probes.config import Service
 from probes.health import MAX_BODY_BYTES, HealthResult, probe, probe_all
 from probes.status import Status
-from tests.harness.health_server import serve
+from tests.harness.health_server import route, serve
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +173,35 @@ async def test_invalid_json_with_body_condition(base):
     r = await probe(svc(f"{base}/invalid-json", "[BODY].status == ok"))
     assert r.status == Status.CRITICAL
     assert r.summary == "HTTP 200, [BODY].status == ok: body is not JSON"
-    assert (await probe(svc(f"{base}/invalid-json"))).status == Status.OK  # nothing asked for the body
+
+
+async def test_invalid_json_sent_as_json_is_critical_under_the_default_rules(base):
+    r = await probe(svc(f"{base}/invalid-json"))
+    assert r.status == Status.CRITICAL
+    assert r.summary.startswith("HTTP 200, invalid JSON: Expecting") and "line 1 column" in r.summary
+
+
+async def test_an_html_login_page_with_200_is_not_the_service(base):
+    r = await probe(svc(f"{base}/login"))
+    assert r.status == Status.CRITICAL and r.summary == "HTTP 200, HTML page instead of JSON (login page?)"
+    assert_one_clean_line(r)
+    assert (await probe(svc(f"{base}/login", "[STATUS] == 200"))).status == Status.OK  # explicit: user's call
+
+
+async def test_html_where_the_endpoint_answered_json_before_is_critical(base):
+    route("/flip", 200, {"status": "ok"})
+    assert (await probe(svc(f"{base}/flip"))).status == Status.OK
+    route("/flip", 200, b"<!DOCTYPE html><html><body>Welcome to nginx!</body></html>", "text/html")
+    r = await probe(svc(f"{base}/flip"))
+    assert r.status == Status.CRITICAL and "HTML page instead of JSON" in r.summary
+    route("/static-ok", 200, b"<html><body>OK</body></html>", "text/html")  # never JSON: a status page
+    assert (await probe(svc(f"{base}/static-ok"))).status == Status.OK
+
+
+async def test_empty_200_stays_healthy(base):
+    assert (await probe(svc(f"{base}/vllm"))).status == Status.OK
+    route("/empty-json", 200, b"", "application/json")
+    assert (await probe(svc(f"{base}/empty-json"))).status == Status.OK
 
 
 async def test_hostile_bodies_are_inert(base):

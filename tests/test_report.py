@@ -9,7 +9,8 @@ from probes.checks import CheckResult, CheckRun, Perf
 from probes.config import Rule
 from probes.promtypes import PromAlert, QueryResult, Sample, Target
 from probes.status import Status
-from tui.report import perf_item, render_json, render_nagios, render_plain, render_prom, write_atomic
+from tui.output import write_file
+from tui.report import perf_item, render_json, render_nagios, render_plain, render_prom
 
 
 def a_run() -> CheckRun:
@@ -49,9 +50,28 @@ def test_prom_textfile():
     text = render_prom(a_run())
     assert 'llmwatch_check_status{check="api-gateway",kind="health"} 2' in text
     assert 'llmwatch_check_value{check="err",kind="rule",unit="ratio"} 0.002' in text
-    assert 'check="evil\x1b[2J"' in text  # label values escaped per exposition rules, no NaN value line
+    assert 'check="evil"' in text and "\x1b" not in text  # control sequences removed, no NaN value line
     assert text.count("llmwatch_check_value{") == 2
     assert "llmwatch_run_status 2" in text and text.endswith("\n")
+
+
+def test_prom_label_values_follow_the_exposition_format():
+    """Backslash, double quote and line feed escaped; C0, C1, DEL and bidi characters gone; the
+    exposition parser of direct-scrape mode reads the file with no bad line and gets the cleaned
+    name back."""
+    from probes.exposition import parse, parse_series
+
+    name = 'a"b\\c\nd\x1b]0;t\x07\x9b1m\u202ee\x7f'
+    run = CheckRun(results=(CheckResult(name, "health", Status.OK, "ok"),), duration_s=0.1, started_at=1.0,
+                   deadline_s=1)
+    text = render_prom(run)
+    assert 'check="a\\"b\\\\c d' in text
+    for bad in ("\x1b", "\x07", "\x9b", "\u202e", "\x7f"):
+        assert bad not in text
+    parsed = parse(text)
+    assert parsed.malformed == 0, parsed.problems
+    labels = [parse_series(raw)[1] for raw, _, _ in parsed.samples if raw.startswith("llmwatch_check_status")]
+    assert labels[0]["check"].startswith('a"b\\c d')
 
 
 def test_plain_has_no_escape_codes():
@@ -60,10 +80,10 @@ def test_plain_has_no_escape_codes():
     assert "\x1b" not in text and "\x07" not in text
 
 
-def test_write_atomic(tmp_path):
+def test_write_file_is_atomic(tmp_path):
     target = tmp_path / "x.prom"
-    write_atomic(target, "a 1")
-    write_atomic(target, "a 2")
+    write_file(target, "a 1")
+    write_file(target, "a 2")
     assert target.read_text() == "a 2\n" and [p.name for p in tmp_path.iterdir()] == ["x.prom"]
 
 

@@ -67,6 +67,20 @@ class LlmwatchApp(App):
         self.ctx = ctx
         self.start_screen = screen
         self.log_request = log_request
+        self.crash: BaseException | None = None  # an unhandled error, re-raised after the terminal is restored
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's hook for an unhandled exception (private API, pinned by
+        tests/test_internal_error.py). Textual would print a Rich traceback showing local variables,
+        which shows the config's tokens and passwords. We keep the error, exit with UNKNOWN, and
+        run_dashboard() re-raises it for the one-line handler in tui/cli.py main()."""
+        if self.crash is None:
+            self.crash = error
+        self._return_code = 3
+        if self._exception is None:  # Pilot (run_test) re-raises this one in tests
+            self._exception = error
+            self._exception_event.set()
+        self._close_messages_no_wait()
 
     def on_mount(self) -> None:
         self.theme = THEMES.get(self.ctx.config.dashboard.theme, "textual-dark")
@@ -139,4 +153,6 @@ def run_dashboard(ctx: AppContext, screen: str = "dashboard") -> int:
     """Run the app in this terminal until the user quits; the exit code for the command."""
     app = LlmwatchApp(ctx, screen)
     app.run()
+    if app.crash is not None:
+        raise app.crash
     return int(app.return_code or 0)

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from probes import __version__
+from probes import REPORT_AT, __version__
 from probes.status import EXIT_UNKNOWN
 from tui.options import config_options
 
@@ -105,9 +105,14 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: map every failure to a message and an exit code, never a traceback."""
-    from probes.config import ConfigError
+    """Console entry point: map every failure to a message and an exit code, never a traceback.
 
+    First of all, stdout and stderr are guarded (tui/output.py): whatever any command prints,
+    escape sequences from servers and registered secrets never reach the terminal."""
+    from probes.config import ConfigError
+    from tui import output
+
+    output.install()
     try:
         rv = cli.main(args=argv, prog_name="llmwatch", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -123,20 +128,41 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         _fail(exc.format_message())
     except (KeyboardInterrupt, click.Abort):
-        click.echo("llmwatch: interrupted", err=True)
+        output.echo_error("interrupted")
         sys.exit(130)
     except BrokenPipeError:
-        sys.stderr.close()
+        _quiet_stdout()
         sys.exit(EXIT_UNKNOWN)
-    except Exception as exc:  # last resort: a bug, said plainly
-        if os.environ.get("LLMWATCH_DEBUG"):
-            raise
-        _fail(f"internal error: {type(exc).__name__}: {exc} (set LLMWATCH_DEBUG=1 for the traceback)")
+    except Exception as exc:  # noqa: BLE001 - last resort: a bug, said plainly
+        internal_error(exc)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
+def internal_error(exc: BaseException) -> None:
+    """One line naming the exception type only (its text may hold a URL, a body or a secret),
+    exit 3. With LLMWATCH_DEBUG=1 the standard traceback comes first: no local variables (Rich's
+    show_locals would print the config's secrets), and stderr is scrubbed of secrets anyway."""
+    import traceback
+
+    if os.environ.get("LLMWATCH_DEBUG"):
+        traceback.print_exception(exc, file=sys.stderr)
+    _fail(f"internal error: {type(exc).__name__} (please report at {REPORT_AT}; "
+          "set LLMWATCH_DEBUG=1 for the traceback)")
+
+
+def _quiet_stdout() -> None:
+    """The reader of our pipe left (`| head`): point stdout at /dev/null so the flush at exit
+    cannot fail again (the Python docs' recipe for SIGPIPE)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def _fail(message: str) -> None:
-    click.echo(f"llmwatch: {message}", err=True)
+    from tui import output
+
+    output.echo_error(message)
     sys.exit(EXIT_UNKNOWN)
 
 

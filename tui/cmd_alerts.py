@@ -1,7 +1,8 @@
 """`llmwatch alerts`: firing and pending alerts with Alertmanager's view; silence and expire like amtool.
 
-Never imports textual: it runs from cron and scripts. Every label and annotation is untrusted and
-goes through probes.textsafe before it is printed.
+Never imports textual: it runs from cron and scripts. Every label, annotation and silence field is
+untrusted: each is cleaned (probes.textsafe) to fit its line, JSON goes through tui.output.dumps,
+and the writer in tui/output.py filters the whole output once more.
 """
 
 from __future__ import annotations
@@ -126,8 +127,6 @@ def alerts_cmd(ctx, fmt, states, show_silences):
     """
     if ctx.invoked_subcommand is not None:
         return
-    from probes.redact import scrub
-
     cfg, timeout, _ = _settings(ctx)
     use_am = cfg.configured("alertmanager") or show_silences
     use_prom = cfg.configured("prometheus") or not use_am
@@ -140,7 +139,7 @@ def alerts_cmd(ctx, fmt, states, show_silences):
         text = render_json(view, cfg, states, show_silences, now)
     else:
         text = render_text(view, cfg, states, show_silences, now)
-    click.echo(scrub(text, cfg.secrets()))
+    click.echo(text)
     ctx.exit(int(status))
 
 
@@ -189,7 +188,7 @@ def render_text(view, cfg, states, show_silences, now: float) -> str:
     rows = [r for r in view.rows if not states or r.state in states]
     width = max([len(one_line(r.name, 60)) for r in rows] + [4])
     for r in rows:
-        am = r.am_state or "Alertmanager unknown"
+        am = one_line(r.am_state, 20) or "Alertmanager unknown"
         if r.am_state == AM_NOT_IN:
             am = "not in Alertmanager"
         extra = ""
@@ -197,7 +196,7 @@ def render_text(view, cfg, states, show_silences, now: float) -> str:
             extra += " silenced by " + ",".join(one_line(i, 60) for i in r.silenced_by)
         if r.inhibited_by:
             extra += " inhibited by " + ",".join(one_line(i, 60) for i in r.inhibited_by)
-        lines.append(f"{r.state.upper():8} {one_line(r.severity, 10) or '-':9} {one_line(r.name, 60):{width}} "
+        lines.append(f"{one_line(r.state, 8).upper():8} {one_line(r.severity, 10) or '-':9} {one_line(r.name, 60):{width}} "
                      f"{age_text(r.active_since, now):>6}  {one_line(r.summary, 160) or '-'}  "
                      f"{_label_text(r.labels)}  am={am}{extra}")
     for p in view.rule_problems:
@@ -214,13 +213,14 @@ def silence_line(s, now: float) -> str:
 
     left = span_text(s.ends_at.timestamp() - now) if s.ends_at else "?"
     matchers = ", ".join(one_line(str(m), 120) for m in s.matchers)
-    return (f"SILENCE  {s.id} {s.state} ends in {left} by {one_line(s.created_by, 40)}: "
+    return (f"SILENCE  {one_line(s.id, 60)} {one_line(s.state, 12)} ends in {left} by {one_line(s.created_by, 40)}: "
             f"{one_line(s.comment, 160)}  {{{matchers}}}")
 
 
 def render_json(view, cfg, states, show_silences, now: float) -> str:
     from probes.alerts import AM_UNKNOWN, view_status
     from probes.textsafe import clean
+    from tui.output import dumps
 
     status = view_status(view)
 
@@ -238,18 +238,19 @@ def render_json(view, cfg, states, show_silences, now: float) -> str:
             "labels": {clean(k, 200): clean(v, 1000) for k, v in r.labels.items()},
             "annotations": {clean(k, 200): clean(v, 4000, newlines="keep") for k, v in r.annotations.items()},
             "active_since": _iso(r.active_since), "value": _num(r.value),
-            "am_state": None if r.am_state == AM_UNKNOWN else r.am_state,
-            "silenced_by": list(r.silenced_by), "inhibited_by": list(r.inhibited_by), "source": r.source,
+            "am_state": None if r.am_state == AM_UNKNOWN else clean(r.am_state, 60),
+            "silenced_by": [clean(i, 200) for i in r.silenced_by],
+            "inhibited_by": [clean(i, 200) for i in r.inhibited_by], "source": r.source,
         } for r in view.rows if not states or r.state in states],
         "rule_problems": [{"rule": clean(p.rule, 200), "group": clean(p.group, 200), "file": clean(p.file, 400),
                            "type": p.type, "error": clean(p.error, 1000)} for p in view.rule_problems],
     }
     if show_silences:
         doc["silences"] = [{
-            "id": s.id, "state": s.state, "matchers": [clean(str(m), 400) for m in s.matchers],
+            "id": clean(s.id, 200), "state": clean(s.state, 60), "matchers": [clean(str(m), 400) for m in s.matchers],
             "starts_at": _iso(s.starts_at), "ends_at": _iso(s.ends_at), "created_by": clean(s.created_by, 200),
             "comment": clean(s.comment, 1000)} for s in view.silences]
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    return dumps(doc)
 
 
 def _num(v):
@@ -292,7 +293,9 @@ def silence_cmd(ctx, matchers, duration, comment, author):
     res = asyncio.run(_create(cfg, timeout, spec))
     if not res.ok:
         raise click.ClickException(res.error.message if res.error else "Alertmanager refused the silence")
-    click.echo(res.value)
+    from probes.textsafe import one_line
+
+    click.echo(one_line(res.value, 200))
 
 
 async def _create(cfg, timeout: float, spec):
@@ -311,6 +314,8 @@ async def _create(cfg, timeout: float, spec):
 @click.pass_context
 def expire_cmd(ctx, ids):
     """Expire silences now (amtool `silence expire`). Prints `expired ID` for each; exit 3 if any failed."""
+    from probes.textsafe import one_line
+
     cfg, timeout, readonly = _settings(ctx)
     _refuse_if_readonly(readonly, "expiring silences")
     results = asyncio.run(_expire(cfg, timeout, ids))
@@ -320,7 +325,8 @@ def expire_cmd(ctx, ids):
             click.echo(f"expired {sid}")
         else:
             failed += 1
-            click.echo(f"llmwatch: {sid}: {res.error.message if res.error else 'failed'}", err=True)
+            why = res.error.message if res.error else "failed"
+            click.echo(f"llmwatch: {sid}: {one_line(why, 400)}", err=True)
     ctx.exit(3 if failed else 0)
 
 

@@ -33,9 +33,13 @@ def options_from(timeout, urls, only, skip, ignore_alerts):
         patterns = compile_patterns(ignore_alerts, "--ignore-alert")
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    from probes.config import ConfigError, check_url
+
     for url in urls:
-        if not url.startswith(("http://", "https://")):
-            raise click.BadParameter(f"--url {url!r}: want an http:// or https:// URL")
+        try:
+            check_url(url, "--url")
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc).removeprefix("--url: "), param_hint="--url") from None
     return CheckOptions(deadline_s=timeout, urls=tuple(urls), selection=Selection(tuple(only), tuple(skip)),
                         ignore_alerts=patterns)
 
@@ -64,9 +68,8 @@ async def run_once(cfg, opts, scrape=(), scrape_wait: float = 10.0):
     from probes.alertmanager import AlertmanagerClient
     from probes.check_plan import build_plan, health_services
     from probes.checks import run_planned
-    from probes.prometheus import PrometheusClient
-
     from probes.health import ClientPool
+    from probes.prometheus import PrometheusClient
 
     if scrape:
         prom = await scrape_twice(list(scrape), scrape_wait, opts.deadline_s)
@@ -76,11 +79,9 @@ async def run_once(cfg, opts, scrape=(), scrape_wait: float = 10.0):
         use_prom = cfg.configured("prometheus") or bool(cfg.rules) or cfg.configured("slo")
         prom = PrometheusClient(cfg.prometheus) if use_prom else None
         am = AlertmanagerClient(cfg.alertmanager) if (use_prom and cfg.configured("alertmanager")) else None
-        if use_prom and am is None and opts.include_alerts:
-            am = await discover_alertmanager(prom, cfg)
     pool = ClientPool()
     try:
-        plan = build_plan(cfg, opts, prom, am, pool)
+        plan = build_plan(cfg, opts, prom, am, pool, discover_alertmanager=not scrape)
         pool.prepare(health_services(cfg, opts))  # clients made before the deadline's clock starts
         return await run_planned(plan, opts.deadline_s, selection=opts.selection)
     finally:
@@ -90,22 +91,6 @@ async def run_once(cfg, opts, scrape=(), scrape_wait: float = 10.0):
                     await asyncio.wait_for(client.aclose(), 1.0)
                 except Exception:
                     pass
-
-
-async def discover_alertmanager(prom, cfg):
-    """No [alertmanager] configured: the one Prometheus sends its alerts to (/api/v1/alertmanagers),
-    or None (silences then simply are not read: no UNKNOWN on every run). A discovered one that
-    does not answer is a note on the alerts check, never a failure."""
-    from dataclasses import replace
-
-    from probes.alertmanager import AlertmanagerClient
-
-    res = await prom.alertmanagers()
-    if not res.ok or not res.value:
-        return None
-    client = AlertmanagerClient(replace(cfg.alertmanager, url=res.value[0], timeout=min(cfg.alertmanager.timeout, 3.0)))
-    client.discovered = True
-    return client
 
 
 def wants_color(stream) -> bool:
@@ -139,7 +124,8 @@ def check_cmd(ctx, timeout, urls, only, skip, ignore_alerts, fmt, output, quiet,
     Without Prometheus, --scrape URL reads /metrics directly: two scrapes --scrape-wait apart,
     then the same [slo], [[rules]] and target checks on what was scraped.
     """
-    from tui.report import render, write_atomic
+    from tui.output import write_file
+    from tui.report import render
 
     cfg = load(ctx)
     opts = options_from(timeout, urls, only, skip, ignore_alerts)
@@ -152,11 +138,8 @@ def check_cmd(ctx, timeout, urls, only, skip, ignore_alerts, fmt, output, quiet,
             click.echo("note: direct scrape: alerts skipped (they need Prometheus)", err=True)
     run = asyncio.run(run_once(cfg, opts, targets, scrape_wait))
     text = render(run, fmt, color=(fmt == "text" and output is None and wants_color(sys.stdout)))
-    from probes.redact import scrub
-
-    text = scrub(text, cfg.secrets())
     if output:
-        write_atomic(output, text)
+        write_file(output, text)
     elif not (quiet and run.exit_code == 0):
         click.echo(text)
     ctx.exit(run.exit_code)

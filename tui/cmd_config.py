@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 
 import click
@@ -25,7 +24,9 @@ def config_cmd(ctx: click.Context, fmt: str) -> None:
     cfg = load(ctx)
     view = redacted_view(cfg)
     if fmt == "json":
-        click.echo(json.dumps(view, indent=2, sort_keys=True))
+        from tui.output import dumps
+
+        click.echo(dumps(view, sort_keys=True))
         return
     click.echo(f"config file: {cfg.source or '(none: defaults and environment)'}")
     for name in ("prometheus", "alertmanager", "loki"):

@@ -39,6 +39,7 @@ def scrape_auth_option(f):
 
 def scrape_targets(ctx: click.Context, scrape, config) -> list:
     """--scrape URLs with their --scrape-auth credentials, else the config's [[scrape]] tables."""
+    from probes import redact
     from probes.scrape import ScrapeArgError, parse_scrape_arg
     from probes.scrape_targets import ScrapeAuthError, apply_auth, as_targets
 
@@ -48,9 +49,11 @@ def scrape_targets(ctx: click.Context, scrape, config) -> list:
             if auth:
                 raise ScrapeAuthError("--scrape-auth needs --scrape targets (or use [[scrape]] in the config)")
             return list(config.scrape)
-        return apply_auth(as_targets(parse_scrape_arg(s) for s in scrape), auth)
+        targets = apply_auth(as_targets(parse_scrape_arg(s) for s in scrape), auth)
     except (ScrapeArgError, ScrapeAuthError) as exc:
         raise click.BadParameter(str(exc)) from None
+    redact.register(s for t in targets for s in t.secrets())  # before anything can print them
+    return targets
 
 
 def build_context(ctx: click.Context, range_, refresh, theme, ascii_, readonly, scrape):

@@ -10,12 +10,12 @@ Exit 0 when Prometheus answered, 3 (UNKNOWN) with a one-line reason when it did 
 from __future__ import annotations
 
 import asyncio
-import json
 
 import click
 
 from probes.status import EXIT_OK, EXIT_UNKNOWN
-from tui.options import config_options, load
+from tui.cmd_dashboard import scrape_auth_option, scrape_targets
+from tui.options import config_options, load, positive_duration
 
 
 @click.command("doctor")
@@ -24,8 +24,17 @@ from tui.options import config_options, load
 @click.option("--window", metavar="DURATION", default=None,
               help="Rate window (e.g. 30s, 2m). Default: 4 x the longest scrape interval, at least 1m.")
 @click.option("--queries/--no-queries", default=True, show_default=True, help="Show the PromQL behind each value.")
+@click.option("--timeout", default="10s", show_default=True, callback=positive_duration, metavar="DURATION",
+              help="Deadline for the whole diagnosis (a hung Prometheus is UNKNOWN after this).")
+@click.option("--scrape", "scrape", multiple=True, metavar="[JOB=]URL",
+              help="No Prometheus: scrape this /metrics URL directly, twice --scrape-wait apart (repeatable); "
+                   "shows why a scrape failed, lines that did not parse and the series cap.")
+@click.option("--scrape-wait", "scrape_wait", default="5s", show_default=True, callback=positive_duration,
+              help="With --scrape: time between the two scrapes (rates need two samples).")
+@scrape_auth_option
 @click.pass_context
-def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool) -> None:
+def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool, timeout: float, scrape,
+               scrape_wait: float) -> None:
     """Check what llmwatch sees: Prometheus, detected systems, every signal and the config.
 
     \b
@@ -43,11 +52,12 @@ def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool) 
             raise click.BadParameter(str(exc), param_hint="--window") from None
         if win <= 0:
             raise click.BadParameter("must be positive", param_hint="--window")
-    report = asyncio.run(_run(cfg, win))
+    report = asyncio.run(_run(cfg, win, timeout, scrape_targets(ctx, scrape, cfg), scrape_wait))
     if fmt == "json":
         from probes.doctor import report_json
+        from tui.output import dumps
 
-        click.echo(json.dumps(report_json(report), indent=2))
+        click.echo(dumps(report_json(report)))
     elif not report.reached:
         reason = report.reason  # client messages already start "Prometheus at <url>: "
         prefix = f"Prometheus at {report.url}: "
@@ -60,12 +70,28 @@ def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool) 
     ctx.exit(EXIT_OK if report.reached else EXIT_UNKNOWN)
 
 
-async def _run(cfg, window):
-    from probes.doctor import run_doctor
-    from probes.prometheus import PrometheusClient
+async def _run(cfg, window, timeout: float, scrape=(), scrape_wait: float = 5.0):
+    """The report, or "not reached" once `timeout` has passed: no request outlives the deadline.
+    With scrape targets the direct-scrape client stands in for Prometheus (scraped twice first)."""
+    from dataclasses import replace
 
-    client = PrometheusClient(cfg.prometheus)
+    from probes.doctor import DoctorReport, run_doctor
+    from probes.prometheus import PrometheusClient
+    from tui.cmd_check import scrape_twice
+
+    if scrape:
+        client = await scrape_twice(list(scrape), scrape_wait, timeout)
+    else:
+        client = PrometheusClient(replace(cfg.prometheus, timeout=min(cfg.prometheus.timeout, timeout)))
     try:
-        return await run_doctor(cfg, client, window)
+        async with asyncio.timeout(timeout):
+            report = await run_doctor(cfg, client, window)
+        return replace(report, url=client.display) if scrape else report
+    except TimeoutError:
+        return DoctorReport(cfg.prometheus.display, False, reason=f"no complete answer within {timeout:g}s "
+                            "(--timeout)", config_source=cfg.source)
     finally:
-        await client.aclose()
+        try:
+            await asyncio.wait_for(client.aclose(), 1.0)
+        except Exception:  # noqa: BLE001 - closing must never mask the report
+            pass

@@ -11,7 +11,6 @@ every control character escaped, safe anywhere.
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sys
 import time
@@ -20,10 +19,9 @@ from datetime import datetime
 import click
 
 from probes.status import EXIT_OK, EXIT_UNKNOWN
-from tui.options import config_options, load, positive_duration
+from tui.options import config_options, duration_between, load, positive_duration
 
 OUTPUTS = ("default", "raw", "jsonl")
-_C1 = {c: f"\\u{c:04x}" for c in [*range(0x7F, 0xA0), 0x2028, 0x2029]}
 
 
 _duration = positive_duration  # the shared "10s"-style option parser
@@ -51,7 +49,7 @@ def _limit(ctx, param, value):
 @click.command("logs")
 @config_options
 @click.argument("query")
-@click.option("--since", default="15m", show_default=True, callback=_duration,
+@click.option("--since", default="15m", show_default=True, callback=duration_between(0.0, 100 * 365 * 86400.0),
               help="How far back to look (ignored with --from).")
 @click.option("--from", "from_", metavar="RFC3339", callback=_rfc3339, help="Start of the window, e.g. 2026-11-22T05:00:00Z.")
 @click.option("--to", "to", metavar="RFC3339", callback=_rfc3339, help="End of the window (default now).")
@@ -97,7 +95,9 @@ def render(entry, output: str, tty: bool) -> str:
     if output == "jsonl":
         doc = {"ts": rfc3339_nano(entry.ts_ns), "ts_ns": str(entry.ts_ns), "labels": dict(entry.labels),
                "line": entry.line}
-        return json.dumps(doc, ensure_ascii=False).translate(_C1)
+        from tui.output import dumps
+
+        return dumps(doc, indent=None)
     line = entry.line
     if output == "raw":
         return clean(line, None, newlines="keep") if tty else line.rstrip("\n")
@@ -106,9 +106,12 @@ def render(entry, output: str, tty: bool) -> str:
 
 
 def _emit(lines: list[str]) -> None:
+    """Lines out: a terminal gets them through the guarded stdout; a pipe or file gets `raw` and
+    `default` lines as stored (tui.output.write_raw, the one deliberate exception)."""
     if lines:
-        sys.stdout.write("\n".join(lines) + "\n")
-        sys.stdout.flush()
+        from tui.output import write_raw
+
+        write_raw("\n".join(lines) + "\n")
 
 
 def _fail(message: str) -> int:

@@ -15,7 +15,7 @@ import sys
 import click
 
 from tui.cmd_dashboard import build_context, dashboard_options
-from tui.options import config_options
+from tui.options import config_options, positive_duration
 
 _SIZE = re.compile(r"^\s*(\d{2,4})\s*[xX]\s*(\d{2,4})\s*$")
 
@@ -74,25 +74,25 @@ def screen_text(app) -> str:
               help="Write here (.svg -> SVG, anything else -> text). Default: text to stdout.")
 @click.option("--format", "fmt", type=click.Choice(["svg", "text"]), default=None,
               help="Output format (default: from --output's suffix, else text).")
-@click.option("--timeout", default="20s", show_default=True, metavar="DURATION",
+@click.option("--timeout", default="20s", show_default=True, metavar="DURATION", callback=positive_duration,
               help="Longest wait for every panel to load; then render what is there and exit 1.")
 @click.option("--query", "log_query", default=None, help="LogQL for --screen logs (default {job=~\".+\"}).")
 @click.pass_context
 def snapshot_cmd(ctx, range_, refresh, theme, ascii_, readonly, scrape, screen, size, output, fmt, timeout, log_query):
     """Render a screen once, headless, when its data has loaded; exit 0, or 1 if a source timed out."""
-    from probes.durations import parse_duration
-    from tui.report import write_atomic
+    from probes.durations import format_duration
+    from tui.output import write_file
 
     width_height = parse_size(size)
-    wait = parse_duration(timeout)
+    wait = timeout
     fmt = fmt or ("svg" if output and output.lower().endswith(".svg") else "text")
     app_ctx = build_context(ctx, range_, refresh, theme, ascii_, readonly, scrape)
     out, loaded = asyncio.run(render(app_ctx, screen, width_height, fmt, wait, log_query))
     if output:
-        write_atomic(output, out)
+        write_file(output, out)
         click.echo(f"wrote {output} ({width_height[0]}x{width_height[1]}, {screen})", err=True)
     else:
         sys.stdout.write(out)
     if not loaded:
-        click.echo(f"not every source answered within {timeout}; rendered what had loaded", err=True)
+        click.echo(f"not every source answered within {format_duration(timeout)}; rendered what had loaded", err=True)
     ctx.exit(0 if loaded else 1)

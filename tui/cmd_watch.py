@@ -9,8 +9,10 @@ import time
 
 import click
 
-from tui.cmd_check import _duration, check_options, options_from, run_once
-from tui.options import config_options, load
+from tui.cmd_check import check_options, options_from, run_once
+from tui.options import config_options, duration_between, load
+
+MIN_EVERY_S = 1.0  # a check run every millisecond would hammer the services it watches
 
 
 def _positive_int(ctx, param, value):
@@ -22,7 +24,8 @@ def _positive_int(ctx, param, value):
 @click.command("watch")
 @config_options
 @check_options
-@click.option("--every", default="60s", show_default=True, callback=_duration, help="Time between check runs.")
+@click.option("--every", default="60s", show_default=True, callback=duration_between(MIN_EVERY_S, 86400.0, inclusive_low=True),
+              help="Time between check runs (1s to 1d).")
 @click.option("--failure-threshold", default=3, show_default=True, callback=_positive_int,
               help="Consecutive failures before a failure is announced.")
 @click.option("--success-threshold", default=2, show_default=True, callback=_positive_int,
@@ -40,18 +43,24 @@ def watch_cmd(ctx, timeout, urls, only, skip, ignore_alerts, every, failure_thre
     Ctrl-C or SIGTERM (exit 0), after a short wait for queued notifications.
     """
     cfg = load(ctx)
+    from probes import redact
+    from probes.config import ConfigError, check_url
+
     for url in webhooks:
-        if not url.startswith(("http://", "https://")):
-            raise click.BadParameter("--webhook wants an http:// or https:// URL (not shown: it may hold a secret)")
+        redact.register(redact.url_secrets(url, webhook=True))  # before anything can print them
+        try:
+            check_url(url, "--webhook")
+        except ConfigError:
+            raise click.BadParameter("want an http:// or https:// URL with a host and a valid port "
+                                     "(not shown: it may hold a secret)", param_hint="--webhook") from None
     opts = options_from(min(timeout, every), urls, only, skip, ignore_alerts)
     code = asyncio.run(_watch(cfg, opts, every, failure_threshold, success_threshold, webhooks, execs))
     ctx.exit(code)
 
 
-def _say(line: str, secrets) -> None:
-    from probes.redact import scrub
-
-    sys.stdout.write(scrub(line, secrets) + "\n")
+def _say(line: str) -> None:
+    """One line on stdout (guarded by tui/output.py: server text and secrets made safe)."""
+    sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
 
@@ -71,7 +80,6 @@ async def _watch(cfg, opts, every, failure_threshold, success_threshold, webhook
     sinks += [exec_sink(cmd) for cmd in execs]
     senders = [asyncio.create_task(s.run()) for s in sinks]
     watcher = Watcher(failure_threshold=failure_threshold, success_threshold=success_threshold)
-    secrets = cfg.secrets()
     first = True
     try:
         while not stop.is_set():
@@ -79,10 +87,10 @@ async def _watch(cfg, opts, every, failure_threshold, success_threshold, webhook
             run = await run_once(cfg, opts)
             changes = watcher.observe(run)
             if first:
-                _say(watcher.status_line(run), secrets)
+                _say(watcher.status_line(run))
                 first = False
             for change in changes:
-                _say(change.line(), secrets)
+                _say(change.line())
                 for sink in sinks:
                     sink.put(change)
             try:

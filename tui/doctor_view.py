@@ -52,7 +52,7 @@ def render_text(r: DoctorReport, cfg, *, show_queries: bool = True, console: Con
     for t in sorted(targets, key=lambda t: (t.health == "up", t.job)):
         health = ("up  ", "green") if t.health == "up" else (t.health.upper().ljust(4), "red bold")
         every = f"every {t.scrape_interval}" if t.scrape_interval else ""
-        err = f"  {one_line(t.last_error, 160)}" if t.last_error else ""
+        err = f"  {one_line(t.why, 200)}" if t.why else ""
         out(_line("  ", health, "  ", one_line(t.job, 40).ljust(16), one_line(t.labels.get("instance", ""), 40).ljust(24),
                   every.ljust(10), (err, "red")))
     systems = det.systems if det else ()

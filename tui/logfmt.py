@@ -7,7 +7,8 @@ the CLI must not pay for textual.
   what a person scans for; the level is shown by colour/badge, so the level key is not repeated.
 - Level: a stream label (level/detected_level/severity) wins, then the JSON or logfmt level key,
   then a level word at the start of a plain line ("ERROR ...", "[WARN] ...", "I0612 ..." no).
-- Every string goes through probes.textsafe.clean: no escape sequence reaches the terminal.
+- Every string goes through tui.output.plain (textsafe.clean + secret scrub): no escape sequence
+  and no registered secret reaches the terminal.
 - Lines longer than `max_chars` are cut before cleaning (cleaning 5 MB costs more than showing
   it) and the marker says how much is missing in bytes: "… [+19 kB]".
 """
@@ -21,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from probes.logql import level_of_word
-from probes.textsafe import clean
+from tui.output import plain
 
 MAX_LINE = 20_000  # characters kept of one line in list views
 MAX_EXPANDED = 1_000_000  # in the expanded (full) view
@@ -127,8 +128,8 @@ def show(line: str, labels: Mapping[str, str] | None = None, max_chars: int = MA
     level = detect_level(kept, labels, doc)
     if doc is not None:
         text, marker = cut(json_as_kv(doc), max_chars)
-        return Shown(clean(text, None), level, True, marker)
-    return Shown(clean(kept, None), level, False, marker)
+        return Shown(plain(text, None, newlines="symbol"), level, True, marker)
+    return Shown(plain(kept, None, newlines="symbol"), level, False, marker)
 
 
 def pretty(line: str, max_chars: int = MAX_EXPANDED) -> str:
@@ -139,14 +140,14 @@ def pretty(line: str, max_chars: int = MAX_EXPANDED) -> str:
         text = json.dumps(doc, indent=2, ensure_ascii=False)
     else:
         text = kept
-    return clean(text, None, newlines="keep") + (("\n" + marker) if marker else "")
+    return plain(text, None, newlines="keep") + (("\n" + marker) if marker else "")
 
 
 def labels_text(labels: Mapping[str, str], max_chars: int = 400) -> str:
     """`{job="x", level="error"}` with keys sorted and values made safe."""
-    body = ", ".join(f"{clean(k, 100, newlines='space')}={json.dumps(clean(v, 200, newlines='space'), ensure_ascii=False)}"
+    body = ", ".join(f"{plain(k, 100, newlines='space')}={json.dumps(plain(v, 200, newlines='space'), ensure_ascii=False)}"
                      for k, v in sorted(labels.items()))
-    return clean("{" + body + "}", max_chars, newlines="space")
+    return plain("{" + body + "}", max_chars, newlines="space")
 
 
 def rfc3339_nano(ts_ns: int) -> str:

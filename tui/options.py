@@ -38,26 +38,43 @@ def config_options(f: Callable) -> Callable:
 
 
 def load(ctx: click.Context, extra: dict[tuple[str, str], object] | None = None):
-    """The Config for this invocation: flags > environment > file > defaults."""
+    """The Config for this invocation: flags > environment > file > defaults. Its secrets are
+    registered for redaction (probes.redact) before anything can be printed."""
+    from probes import redact
     from probes.config import load_config
 
     given = dict(ctx.meta.get(_KEY, {}))  # ctx.meta is shared by the whole context chain
     path = given.pop("config", None)
     overrides = {k: v for k, v in given.items()}
     overrides.update(extra or {})
-    return load_config(path, overrides=overrides)
+    cfg = load_config(path, overrides=overrides)
+    redact.register(cfg.secrets())
+    return cfg
 
 
 def positive_duration(ctx: click.Context, param: click.Parameter, value):
-    """click callback: "10s", "2m", "1h30m" -> seconds (> 0); None stays None."""
-    from probes.durations import DurationError, parse_duration
+    """click callback: "10s", "2m", "1h30m" -> seconds (> 0, finite, at most a day: every
+    deadline, poll interval and wait in the CLI); None stays None."""
+    return duration_between(0.0, 86400.0)(ctx, param, value)
 
-    if value is None:
-        return None
-    try:
-        seconds = parse_duration(value)
-    except DurationError as exc:
-        raise click.BadParameter(str(exc)) from None
-    if seconds <= 0:
-        raise click.BadParameter("must be positive")
-    return seconds
+
+def duration_between(low: float, high: float, *, inclusive_low: bool = False):
+    """A click callback for a duration in (low, high] ([low, high] with inclusive_low), saying
+    the bound that was crossed: `watch --every 0.001s` is a typo, not a plan."""
+    def callback(ctx: click.Context, param: click.Parameter, value):
+        from probes.durations import DurationError, format_duration, parse_duration
+
+        if value is None:
+            return None
+        try:
+            seconds = parse_duration(value)
+        except DurationError as exc:
+            raise click.BadParameter(str(exc)) from None
+        if seconds <= 0:
+            raise click.BadParameter("must be positive")
+        if seconds < low or (seconds == low and not inclusive_low):
+            raise click.BadParameter(f"the minimum is {format_duration(low)}, got {value!r}")
+        if seconds > high:
+            raise click.BadParameter(f"the maximum is {format_duration(high)}, got {value!r}")
+        return seconds
+    return callback

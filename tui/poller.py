@@ -5,7 +5,8 @@ so a slow Prometheus would pile requests up (dolphie's WorkerManager and k9s' up
 reschedule after completion). Each loop polls, waits `interval` or until woken (`r`, a range
 change), and polls again. A failed poll keeps the last good data and records "stale since";
 the first success after a failure clears it. Every poll has an outer deadline, so a server
-that accepts the connection and never answers cannot freeze a loop.
+that accepts the connection and never answers cannot freeze a loop, and a failure while showing
+the data (a rendering bug on odd data) marks the source failed instead of ending its loop.
 """
 
 from __future__ import annotations
@@ -65,11 +66,17 @@ class Poller:
         else:
             self.source = Source(self.name, True, "", self.clock(), None)
             self.reported.set()
-            self.on_result(self.name, result, self.source)
+            try:
+                self.on_result(self.name, result, self.source)
+            except Exception as exc:  # noqa: BLE001 - showing the data failed: say so, keep polling
+                self._failed(now, f"internal error showing the data ({type(exc).__name__})")
 
     def _failed(self, now: float, error: str) -> None:
         prev = self.source
         since = prev.stale_since if not prev.ok and prev.stale_since else now
         self.source = replace(prev, ok=False, error=error, stale_since=since)
         self.reported.set()
-        self.on_result(self.name, None, self.source)
+        try:
+            self.on_result(self.name, None, self.source)
+        except Exception:  # noqa: BLE001 - even the error cannot be shown: the next poll tries again
+            pass

@@ -1,21 +1,21 @@
 """Check output: text (a table on a TTY, plain lines otherwise), nagios, json, prom textfile.
 
 Only the first line reaches a pager, so every format that has lines starts with the summary.
-Everything user-controlled (health bodies, alert annotations, label values) has already been
-cleaned of control characters by the probes; here we only make sure formats stay well-formed.
+Every string here may come from a server (check names hold job labels and alert names,
+summaries hold bodies and error texts): each format cleans it for its own syntax (table cells via
+tui.output.text, JSON via tui.output.dumps, Prometheus label values escaped per the exposition
+format after control characters are removed), and the writer in tui/output.py filters the whole
+output once more.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import tempfile
-from pathlib import Path
 
 from probes.checks import CheckResult, CheckRun, Perf
 from probes.status import Status
 from probes.textsafe import clean
+from tui import output
 
 FORMATS = ("text", "nagios", "json", "prom")
 
@@ -69,15 +69,15 @@ def render_table(run: CheckRun, *, width: int = 100) -> str:
     buf = StringIO()
     console = Console(file=buf, force_terminal=True, width=width, color_system="standard")
     head = Text(f"LLMWATCH {run.status.name}", style=_STYLE[run.status])
-    head.append(" - " + clean(run.summary(), max_len=400), style="default")
+    head.append(" - " + output.plain(run.summary(), max_len=400), style="default")
     console.print(head)
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     for col in ("status", "kind", "check", "value", "summary"):
         table.add_column(col, overflow="fold")
     for r in run.results:
         status = Text(r.status.name + (" (silenced)" if r.silenced else ""), style=_STYLE[r.status])
-        table.add_row(status, r.kind, Text(clean(r.name, max_len=80)), _value_text(r),
-                      Text(clean(r.summary, max_len=300)))
+        table.add_row(status, output.text(r.kind, max_len=20), output.text(r.name, max_len=80),
+                      Text(_value_text(r)), output.text(r.summary, max_len=300))
     console.print(table)
     console.print(Text(f"{len(run.results)} checks in {run.duration_s:.2f}s", style="dim"))
     return buf.getvalue().rstrip("\n")
@@ -150,17 +150,21 @@ def run_to_dict(run: CheckRun) -> dict:
 
 
 def render_json(run: CheckRun) -> str:
-    return json.dumps(run_to_dict(run), indent=2, ensure_ascii=False)
+    return output.dumps(run_to_dict(run))
 
 
 # -- prometheus textfile -------------------------------------------------------------------------
 
 def _label_value(v: str) -> str:
-    return v.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    """A label value per the text exposition format (backslash, double quote and line feed
+    escaped), with control characters removed first: the file is read by node_exporter, and by
+    whoever runs `cat` on it."""
+    text = clean(v, 1000, newlines="space")
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
 def render_prom(run: CheckRun) -> str:
-    """node_exporter textfile collector format (write it atomically with write_atomic)."""
+    """node_exporter textfile collector format (write it atomically with tui.output.write_file)."""
     out = [
         "# HELP llmwatch_check_status Check status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
         "# TYPE llmwatch_check_status gauge",
@@ -183,20 +187,3 @@ def render_prom(run: CheckRun) -> str:
             "# HELP llmwatch_run_timestamp_seconds When the last llmwatch check run started.",
             "# TYPE llmwatch_run_timestamp_seconds gauge", f"llmwatch_run_timestamp_seconds {run.started_at:.3f}"]
     return "\n".join(out) + "\n"
-
-
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write via a temp file in the same directory and rename, so readers never see half a file."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent or "."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -66,6 +66,8 @@ route("/ollama", 200, b"Ollama is running", "text/plain; charset=utf-8")
 route("/html502", 502, NGINX_502, "text/html")
 route("/big", 200, BIG, "text/plain")
 route("/invalid-json", 200, b'{"status": "ok",', JSON)
+route("/login", 200, b'<!DOCTYPE html><html><head><title>Sign in - SSO</title></head><body><form method="post">'
+      b'<input name="user"><input type="password" name="pw"></form></body></html>', "text/html; charset=utf-8")
 route("/degraded", 200, {"status": "degraded"})
 route("/weird-status", 200, {"status": "purple"})
 route("/hostile", 503, b"\x1b[2J\x1b[H\x1b]0;pwned\x07down\r\nnext line", "text/plain")

@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Footer, Static
 from probes.alerts import (AM_NOT_IN, AlertRow, AlertsView, SilenceSpec, age_text, load_alerts, silence_matchers,
                            span_text, with_stale)
 from probes.logql import LogRequest, request_for_labels
-from probes.textsafe import clean, one_line
+from tui.output import plain
 from tui.screens.alerts_forms import ConfirmScreen, SilenceForm
 
 LOG_LABELS = ("job", "instance", "service")
@@ -33,7 +33,8 @@ LOG_LEAD_S = 300.0  # logs from 5 minutes before the alert became active
 
 
 def _t(text: Any, max_len: int = 200) -> str:
-    return one_line(text, max_len)
+    """A server string for a cell or a line: cleaned, secrets scrubbed, one line (tui.output)."""
+    return plain(text, max_len)
 
 
 def log_request(row: AlertRow, now: float, services=()) -> LogRequest:
@@ -143,10 +144,10 @@ class AlertsScreen(Screen):
                 self._last_ok[source] = now
                 if source in self._down:
                     self._down.discard(source)
-                    self.notify(f"{source.capitalize()} is reachable again")
+                    self.notify(f"{source.capitalize()} is reachable again", markup=False)
             elif source not in self._down:
                 self._down.add(source)
-                self.notify(f"{source.capitalize()} unreachable", severity="error")
+                self.notify(f"{source.capitalize()} unreachable", severity="error", markup=False)
 
     # -- rendering -------------------------------------------------------------------------------
 
@@ -170,7 +171,7 @@ class AlertsScreen(Screen):
         for i, r in enumerate(self._rows):
             style = colours.get(r.severity.lower(), "")
             state = Text(r.state, style=f"bold {style}" if r.state == "firing" and style else "")
-            am = r.am_state or "?"
+            am = _t(r.am_state, 20) or "?"
             if r.silenced_by:
                 am = f"silenced {_t(r.silenced_by[0], 8)}"
             elif r.inhibited_by:
@@ -215,7 +216,7 @@ class AlertsScreen(Screen):
             last = self._last_ok.get(source if source in names else
                                      ("prometheus" if source == "rules" else "alertmanager"))
             since = f" — stale since {time.strftime('%H:%M:%S', time.localtime(last))}" if last else " — no data yet"
-            out.append("\n" + clean(message, 300, newlines="space") + since, style=self._colours()["critical"])
+            out.append("\n" + _t(message, 300) + since, style=self._colours()["critical"])
         return out
 
     def _show_problems(self, view: AlertsView) -> None:
@@ -254,11 +255,11 @@ class AlertsScreen(Screen):
             return
         now = self.ctx.clock()
         text = Text(_t(row.name, 120) + "\n", style="bold")
-        text.append(f"{row.state}, {row.severity or 'no severity'}, active since ")
+        text.append(f"{_t(row.state, 12)}, {_t(row.severity, 30) or 'no severity'}, active since ")
         text.append(row.active_since.astimezone().strftime("%Y-%m-%d %H:%M:%S") if row.active_since else "?")
         text.append(f" ({age_text(row.active_since, now)})\n")
         text.append("value: " + ("-" if row.value is None else f"{row.value:.6g}") + "\n")
-        am = row.am_state or "unknown (no Alertmanager answer)"
+        am = _t(row.am_state, 40) or "unknown (no Alertmanager answer)"
         text.append(f"Alertmanager: {am}" + (" (pending alerts are not sent)" if row.am_state == AM_NOT_IN
                                              and row.state == "pending" else "") + "\n")
         for what, ids in (("silenced by", row.silenced_by), ("inhibited by", row.inhibited_by)):
@@ -271,7 +272,7 @@ class AlertsScreen(Screen):
         text.append("\nAnnotations\n", style="bold")
         for k, v in sorted(row.annotations.items()):
             text.append(f"  {_t(k, 60)}", style="bold")
-            text.append(": " + clean(v, 2000, newlines="keep") + "\n")
+            text.append(": " + plain(v, 2000, newlines="keep") + "\n")
         details.update(text)
 
     # -- actions ---------------------------------------------------------------------------------
@@ -302,7 +303,7 @@ class AlertsScreen(Screen):
         request = log_request(row, self.ctx.clock(), self.ctx.config.services)
         opener = getattr(self.app, "open_logs", None)
         if opener is None:
-            self.notify(f"Logs are not available in this app; query: {request.selector}", markup=False)
+            self.notify(f"Logs are not available in this app; query: {_t(request.selector, 300)}", markup=False)
             return
         opener(request)
 
@@ -314,7 +315,9 @@ class AlertsScreen(Screen):
             self.notify("Alertmanager not configured: cannot silence", severity="error")
             return
         row = self.selected_row()
-        prefill = " ".join(str(m) for m in silence_matchers(row)) if row else ""
+        # Made safe for the input box: a label value with control or bidi characters would reach
+        # the terminal raw there. The review step shows exactly what will be POSTed.
+        prefill = " ".join(plain(m, None) for m in silence_matchers(row)) if row else ""
         self.app.push_screen(SilenceForm(prefill, self.ctx.clock), self._silence_chosen)
 
     def _silence_chosen(self, spec: SilenceSpec | None) -> None:
@@ -326,11 +329,11 @@ class AlertsScreen(Screen):
         res = await self.ctx.alertmanager.create_silence(list(spec.matchers), spec.starts_at, spec.ends_at,
                                                         spec.author, spec.comment)
         if res.ok:
-            self.notify(f"silence {res.value} created", markup=False)
+            self.notify(f"silence {_t(res.value, 60)} created", markup=False)
             self.action_refresh()
         else:
-            self.notify(res.error.message if res.error else "Alertmanager refused the silence", severity="error",
-                        markup=False)
+            self.notify(_t(res.error.message if res.error else "Alertmanager refused the silence", 300),
+                        severity="error", markup=False)
 
     def _silence_target(self) -> str | None:
         silences = self.query_one("#silences-table", DataTable)
@@ -354,7 +357,7 @@ class AlertsScreen(Screen):
         if sid is None:
             self.notify("Select a silence first (s lists silences), or a silenced alert.")
             return
-        question = Text(f"Expire silence {sid} now?")
+        question = Text(f"Expire silence {_t(sid, 80)} now?")
 
         def chosen(yes: bool | None) -> None:
             if yes:
@@ -365,7 +368,8 @@ class AlertsScreen(Screen):
     async def expire_silence(self, sid: str) -> None:
         res = await self.ctx.alertmanager.expire_silence(sid)
         if res.ok:
-            self.notify(f"silence {sid} expired", markup=False)
+            self.notify(f"silence {_t(sid, 80)} expired", markup=False)
             self.action_refresh()
         else:
-            self.notify(res.error.message if res.error else "could not expire", severity="error", markup=False)
+            self.notify(_t(res.error.message if res.error else "could not expire", 300), severity="error",
+                        markup=False)

@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from probes.amtool_matchers import MatcherError, parse_matchers, split_args
 from probes.alerts import DEFAULT_SILENCE, SilenceSpec, default_author, span_text, validate_silence
-from probes.textsafe import clean
+from tui.output import plain
 
 __all__ = ["ConfirmScreen", "SilenceForm"]
 
@@ -101,14 +101,14 @@ class SilenceForm(ModalScreen["SilenceSpec | None"]):
             self.spec = validate_silence(matchers, val["duration"], val["comment"], val["author"], self.clock())
         except (MatcherError, ValueError) as exc:
             self.spec = None
-            error.update(Text(clean(str(exc), 300), style="bold"))
+            error.update(Text(plain(exc, 300), style="bold"))
             return
         error.update("")
         spec = self.spec
-        review = Text("Will create: {" + ", ".join(clean(str(m), 200) for m in spec.matchers) + "}\n")
+        review = Text("Will create: {" + ", ".join(plain(m, 200) for m in spec.matchers) + "}\n")
         review.append(f"for {span_text((spec.ends_at - spec.starts_at).total_seconds())}, until "
                       f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(spec.ends_at.timestamp()))}, "
-                      f"by {clean(spec.author, 60)}: {clean(spec.comment, 200)}\nPress 'Create silence' to POST it.")
+                      f"by {plain(spec.author, 60)}: {plain(spec.comment, 200)}\nPress 'Create silence' to POST it.")
         self.query_one("#silence-review", Static).update(review)
         create = self.query_one("#silence-create", Button)
         create.disabled = False

@@ -31,8 +31,8 @@ from probes.durations import format_duration
 from probes.health import ClientPool
 from probes.profiles import load_profiles
 from probes.redact import display_url
-from probes.textsafe import clean
 from tui.appctx import AppContext
+from tui.output import markup, plain
 from tui.poller import Poller
 from tui.widgets.panel import Panel, hhmmss
 from tui.widgets.panels import PANELS, make_panel
@@ -188,9 +188,9 @@ class DashboardScreen(Screen):
         prev = self._was_ok.get(name)
         self._was_ok[name] = source.ok
         if prev is True and not source.ok:
-            self.notify(clean(f"{name}: {source.error}", 200), title="source down", severity="error")
+            self.notify(markup(f"{name}: {source.error}", 200), title="source down", severity="error")
         elif prev is False and source.ok:
-            self.notify(f"{name} is back", title="source up")
+            self.notify(f"{name} is back", title="source up", markup=False)
         if name == "meta":
             if result is not None:
                 self.meta = result
@@ -237,7 +237,7 @@ class DashboardScreen(Screen):
         trends = self.ranges.trends if self.ranges else {}
         stats = tuple(replace(s, trend=trends.get(s.key, ())) for s in self.instant.stats)
         if self.instant.window:  # the window every Now value is a rate over, like $__rate_interval
-            self.panels["stats"].border_title = f"Now (rates over {format_duration(self.instant.window)})"
+            self.panels["stats"].border_title = markup(f"Now (rates over {format_duration(self.instant.window)})")
         self.panels["stats"].update_data(stats)
 
     def _apply_ranges(self, source: Source) -> None:
@@ -278,25 +278,25 @@ class DashboardScreen(Screen):
         if ctx.scrape_mode:
             top.append("direct scrape", style="bold")
         elif ctx.prometheus is not None:
-            version = f" {self.meta.version}" if self.meta and self.meta.version else ""
-            top.append(f"Prometheus{version} {display_url(cfg.prometheus.url)}")
+            version = f" {plain(self.meta.version, 40)}" if self.meta and self.meta.version else ""
+            top.append(f"Prometheus{version} {plain(display_url(cfg.prometheus.url), 200)}")
         top.append(f" | range {format_duration(self.range_s)} | every {format_duration(self.refresh_s)}")
         updated = [p.source.updated_at for p in self.pollers.values() if p.source.updated_at]
         if updated:
             top.append(f" | updated {hhmmss(max(updated))}")
         status = ctx.extras.get("status_line")  # the demo's incident step, live
         if callable(status):
-            top.append(" | " + clean(str(status()), 120, newlines="space"), style="bold")
+            top.append(" | " + plain(status(), 120), style="bold")
         if self.paused:
             top.append(" | PAUSED", style="bold reverse")
         if self.pattern is not None:
-            top.append(f" | filter /{clean(self.pattern.pattern, 40)}/", style="bold")
+            top.append(f" | filter /{plain(self.pattern.pattern, 40)}/", style="bold")
         second = Text(no_wrap=True, overflow="ellipsis")
         down = [p.source for p in self.pollers.values() if not p.source.ok]
         if down:
             s = down[0]
             since = f" (stale since {hhmmss(s.stale_since)})" if s.stale_since else ""
-            second.append(clean(f"{s.name.upper()} DOWN: {s.error}{since}", 300), style="bold reverse")
+            second.append(plain(f"{s.name.upper()} DOWN: {s.error}{since}", 300), style="bold reverse")
             self.set_class(True, "-down")
         else:
             self.set_class(False, "-down")
@@ -304,8 +304,11 @@ class DashboardScreen(Screen):
                 self.meta.systems if self.meta else ())
             systems = ", ".join(names) if self.meta else "detecting systems…"
             if ctx.banner:
-                second.append(clean(ctx.banner, 200, newlines="space") + " | ", style="bold")
-            second.append(clean(systems, None, newlines="space"), style="dim")
+                second.append(plain(ctx.banner, 200) + " | ", style="bold")
+            second.append(plain(systems, None), style="dim")
+            notes = self.instant.target_notes if self.instant and ctx.scrape_mode else ()
+            if notes:  # direct scrape: why a scrape failed, parse errors, the series cap
+                second.append(" | " + plain("; ".join(notes), 300), style="bold")
         text = Text.assemble(top, "\n", second)
         if text != self._header_text:  # unchanged: no redraw, no bytes
             self._header_text = text
@@ -362,7 +365,7 @@ class DashboardScreen(Screen):
         try:
             self.set_pattern(re.compile(text, re.I) if text else None)
         except re.error as exc:
-            self.notify(f"bad regex: {exc}", severity="error")
+            self.notify(f"bad regex: {exc}", severity="error", markup=False)
             return
         event.input.display = False
         self.panels["stats"].focus()

@@ -24,7 +24,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Static
 
 from probes.logql import LEVELS, LogRequest, build_query, volume_query
-from probes.textsafe import clean, one_line
+from tui.output import plain
 from tui.logfmt import labels_text, local_time, pretty, rfc3339_nano
 from tui.widgets.log_lines import LogLines
 from tui.widgets.log_volume import LogVolume
@@ -170,14 +170,14 @@ class LogsScreen(Screen):
         start, end = self._window
         head = Text("Logs", style="bold")
         if self.request.title:
-            head.append("  " + one_line(self.request.title, 80), style=self._style("dim"))
+            head.append("  " + plain(self.request.title, 80), style=self._style("dim"))
         head.append("   " + _fmt_window(start, end, self.following), style=self._style("dim"))
         head.append("\n")
         try:
             query = self.current_query()
         except ValueError:
             query = self.base_query
-        head.append(one_line(query, 1000))
+        head.append(plain(query, 1000))
         self.query_one("#logs-header", Static).update(head)
         bar = Text(no_wrap=True, overflow="ellipsis")
         bar.append("/", style=self._style("key"))
@@ -206,7 +206,7 @@ class LogsScreen(Screen):
             box.add_class("-hidden")
             lines.remove_class("-hidden")
             return
-        box.update(Text(one_line(message, 2000), style=self._style("error") if error else ""))
+        box.update(Text(plain(message, 2000), style=self._style("error") if error else ""))
         box.remove_class("-hidden")
         lines.add_class("-hidden")
 
@@ -214,7 +214,7 @@ class LogsScreen(Screen):
         lines = self.query_one(LogLines)
         text = Text()
         if self.error:
-            text.append(one_line(self.error, 300), style=self._style("error"))
+            text.append(plain(self.error, 300), style=self._style("error"))
             self._status(text)
             return
         if self.following and self.follower is not None:
@@ -222,7 +222,7 @@ class LogsScreen(Screen):
             since = local_time(oldest, millis=False) if oldest else "—"
             text.append(f"{lines.count}/{self.follow_buffer} lines, since {since}")
             if self.follower.error is not None:
-                text.append("  " + one_line(str(self.follower.error), 200), style=self._style("error"))
+                text.append("  " + plain(str(self.follower.error), 200), style=self._style("error"))
         else:
             text.append(f"{lines.count} lines")
             if lines.count >= self.request.limit:
@@ -435,4 +435,4 @@ class LogsScreen(Screen):
 
 
 def json_like(value: str) -> str:
-    return '"' + clean(value, 60, newlines="symbol").replace('"', '\\"') + '"'
+    return '"' + plain(value, 60, newlines="symbol").replace('"', '\\"') + '"'

@@ -10,8 +10,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from probes.dashboard_model import Chart
-from probes.textsafe import clean
 from probes.units import format_value
+from tui.output import text
 from tui.widgets.panel import Panel
 from tui.widgets.panels import ChartPanel
 
@@ -55,7 +55,7 @@ class ZoomScreen(Screen):
         table.add_columns("series", "last", "min", "max", "mean")
         for line in self.panel.rows():
             last, lo, hi, mean = line.stats()
-            table.add_row(Text(clean(line.name, 80)), *(format_value(v, chart.unit) for v in (last, lo, hi, mean)))
+            table.add_row(text(line.name, max_len=80), *(format_value(v, chart.unit) for v in (last, lo, hi, mean)))
 
     def action_logs(self) -> None:
         labels = self.panel.log_labels()

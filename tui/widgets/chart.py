@@ -4,10 +4,15 @@ Why plotext: braille line plots with axes and ticks in a few ms, no terminal of 
 only take its built string). The x axis is time before the end of the range ("-45m" ... "0"),
 which reads the same at any hour; values are scaled to the unit people read (ratio -> %,
 bytes -> GiB) so tick labels are short.
+
+Never raises, never hangs: points arrive sanitised (probes.dashboard_model.chart_points: finite,
+bounded, inside the window), the plot size is bounded, anything that still does not scale to a
+finite number is skipped, and an exception from plotext becomes a message on the panel.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import plotext
@@ -16,6 +21,7 @@ from rich.style import Style
 from rich.text import Span, Text
 
 from probes.dashboard_model import Chart, Line
+from tui.output import plain
 from tui.widgets.glyphs import to_ascii
 
 # Series colours, readable on dark and light backgrounds (RGB triples for plotext).
@@ -47,6 +53,35 @@ def render_chart(chart: Chart, width: int, height: int, lines: Sequence[Line] | 
         return Text("(too small)")
     if not lines:
         return Text("")
+    span = chart.end - chart.start
+    if not (math.isfinite(span) and math.isfinite(chart.end)):
+        return Text("chart not drawn: the time window is not finite", style="dim")
+    try:
+        return _render(chart, min(width, MAX_WIDTH), min(height, MAX_HEIGHT), lines, ascii, colour, legend)
+    except Exception as exc:  # noqa: BLE001 - a plotting bug must cost one panel, not the app
+        return Text(f"chart not drawn ({type(exc).__name__}); the numbers are in the zoom view (Enter)",
+                    style="dim")
+
+
+MAX_WIDTH, MAX_HEIGHT = 400, 200
+
+
+def _xy(points, start: float, end: float, div: float, factor: float) -> tuple[list[float], list[float]]:
+    """Plot coordinates: finite, and clamped to the x limits. A point just outside them (the
+    model allows a step of tolerance) with a steep segment made plotext's native line drawing
+    abort with std::bad_alloc (found by tests/test_properties.py)."""
+    xs, ys = [], []
+    lo = (start - end) / div
+    for t, v in points:
+        x, y = (t - end) / div, v * factor
+        if math.isfinite(x) and math.isfinite(y):
+            xs.append(min(max(x, lo), 0.0))
+            ys.append(y)
+    return xs, ys
+
+
+def _render(chart: Chart, width: int, height: int, lines: Sequence[Line], ascii: bool, colour: bool,
+            legend: bool) -> Text:
     factor, _ = scale_for(chart.unit)
     div, suffix = time_axis(max(chart.end - chart.start, 1.0))
     fig = plotext.figure
@@ -54,8 +89,9 @@ def render_chart(chart: Chart, width: int, height: int, lines: Sequence[Line] | 
     fig.plot_size(width, height - (1 if legend else 0))
     fig.theme("colorless" if not colour else "dark")
     for i, line in enumerate(lines):
-        xs = [(t - chart.end) / div for t, _ in line.points]
-        ys = [v * factor for _, v in line.points]
+        xs, ys = _xy(line.points, chart.start, chart.end, div, factor)
+        if not xs:
+            continue
         if ascii:
             mark = plotext.marker(ASCII_MARKERS[i % len(ASCII_MARKERS)],
                                   PALETTE[i % len(PALETTE)] if colour else None)
@@ -85,7 +121,7 @@ def legend_text(lines: Sequence[Line], suffix: str, ascii: bool = False, colour:
         mark = ASCII_MARKERS[i % len(ASCII_MARKERS)] if ascii else "■"
         style = Style(color=Color.from_rgb(*PALETTE[i % len(PALETTE)])) if colour else Style()
         out.append(f" {mark} ", style=style)
-        out.append(line.name)
+        out.append(plain(line.name, 80))
     return out
 
 

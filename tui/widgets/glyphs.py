@@ -7,6 +7,7 @@ characters) swaps every glyph for a 7-bit one, including the box drawing plotext
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 BLOCKS = "▁▂▃▄▅▆▇█"
@@ -20,7 +21,7 @@ _BOX = str.maketrans({
 
 def sparkline(values: Sequence[float], width: int, ascii: bool = False) -> str:
     """The last `width` values scaled between their min and max; flat data is a flat line."""
-    vals = [v for v in values if v == v][-width:]
+    vals = [v for v in values if math.isfinite(v)][-width:]
     if not vals:
         return ""
     levels = ASCII_LEVELS if ascii else BLOCKS
@@ -35,7 +36,7 @@ def hbar(fraction: float | None, width: int, ascii: bool = False) -> str:
     """A horizontal bar of `width` cells filled to `fraction` (0..1), with eighth-cell steps."""
     if width <= 0:
         return ""
-    if fraction is None or fraction != fraction:
+    if fraction is None or not math.isfinite(fraction):
         return (" " if not ascii else ".") * width
     fraction = min(max(fraction, 0.0), 1.0)
     if ascii:

@@ -20,8 +20,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from probes.textsafe import clean
 from tui.logfmt import Shown, local_time, show
+from tui.output import plain
 
 BADGES = {"error": "ERR", "warn": "WRN", "info": "INF", "debug": "DBG", None: "   "}
 JOB_WIDTH = 14
@@ -204,5 +204,4 @@ class LogLines(ScrollView, can_focus=True):
 
 def _job(entry) -> str:
     labels = entry.labels
-    return clean(str(labels.get("job") or labels.get("service_name") or labels.get("app") or ""), 40,
-                 newlines="space")
+    return plain(labels.get("job") or labels.get("service_name") or labels.get("app") or "", 40)

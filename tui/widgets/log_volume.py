@@ -15,7 +15,7 @@ from textual.widget import Widget
 
 from probes.durations import format_duration
 from probes.logql import LEVELS, level_of_word
-from probes.textsafe import one_line
+from tui.output import plain
 
 ORDER = (*LEVELS, "other")  # bottom to top
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -74,7 +74,7 @@ class LogVolume(Widget):
 
     def set_message(self, message: str) -> None:
         self._bins = {}
-        self._message = one_line(message, 300)
+        self._message = plain(message, 300)
         self.refresh()
 
     @property

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 
 from probes.dashboard_model import Source
-from probes.textsafe import clean
+from tui.output import markup, text
 
 
 def hhmmss(t: float) -> str:
@@ -35,7 +35,7 @@ class Panel(Widget, can_focus=True):
     def __init__(self, key: str, title: str, panel_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(id=panel_id or f"panel-{key}", classes="panel", **kwargs)
         self.key = key
-        self.border_title = title
+        self.border_title = markup(title)
         self.data: Any = None
         self.source: Source | None = None
         self.cursor: int | None = None
@@ -66,7 +66,7 @@ class Panel(Widget, can_focus=True):
         self.set_class(stale, "-stale")
         if stale:
             since = f"stale since {hhmmss(source.stale_since)}: " if source.stale_since and self.data is not None else ""
-            self.border_subtitle = clean(f"{since}{source.error}", 90)
+            self.border_subtitle = markup(f"{since}{source.error}", 90)
         else:
             self.border_subtitle = ""
         self.refresh()
@@ -127,7 +127,7 @@ class Panel(Widget, can_focus=True):
     def render(self) -> RenderableType:
         if self.data is None:
             if self.source is not None and not self.source.ok:
-                return Text(clean(self.source.error, 300), style="bold")
+                return text(self.source.error, style="bold", max_len=300)
             return Text("loading…" if not self.ascii else "loading...", style="dim")
         w, h = self.content_size.width, self.content_size.height
         return self.body(max(w, 1), max(h, 1))

@@ -14,8 +14,8 @@ from rich.text import Text
 
 from probes.dashboard_model import Bar, Chart, GpuRow, Line, Stat
 from probes.signals import SignalValue
-from probes.textsafe import clean
 from probes.units import format_state, format_value
+from tui.output import plain
 from tui.widgets.chart import render_chart, scale_for
 from tui.widgets.glyphs import hbar, sparkline
 from tui.widgets.panel import Panel
@@ -33,14 +33,14 @@ def level_style(panel: Panel, level: str) -> str:
 def state_text(state: str, reason: str) -> Text:
     out = Text(STATE_WORDS.get(state, state.replace("_", " ")), style="bold")
     if reason:
-        out.append("\n" + clean(reason, 400), style="dim")
+        out.append("\n" + plain(reason, 400), style="dim")
     return out
 
 
 def fit(text: str, width: int) -> str:
     """Untrusted text made safe and cut to `width` cells with "…" (cells are too narrow for
     textsafe's "[+N chars]" marker; the zoom view shows the whole text)."""
-    safe = clean(text, 2000, newlines="space")
+    safe = plain(text, 2000)
     return safe if len(safe) <= width else safe[: max(0, width - 1)] + "…"
 
 
@@ -110,6 +110,10 @@ class ChartPanel(Panel):
             head.append(f"  {fit(sel.name, 60)}: {last}  ({self.cursor + 1}/{len(lines)})", style="bold")
         else:
             head.append(f"  {len(lines)} series", style="dim")
+        note = chart.dropped.note()
+        if note:  # what the answers held that cannot be drawn: say so rather than hide it
+            head.append(f"  {note}", style="bold" if self.colour else "")
+        head.truncate(width, overflow="ellipsis")
         return Text.assemble(head, "\n", text)
 
 
@@ -316,7 +320,7 @@ class AlertsPanel(Panel):
             summary = a.annotations.get("summary") or a.annotations.get("description") or ""
             if i:
                 out.append("\n")
-            out.append(f"{a.state:<8}", style=level_style(self, level))
+            out.append(f"{fit(a.state, 8):<8}", style=level_style(self, level))
             out.append(fit(a.name, max(10, width - 30)), style=_row_style(self, i) or "bold")
             out.append(f"  {fit(sev, 10)}  for {age}", style="dim")
             out.append("\n  " + fit(summary, max(10, width - 3)))
