@@ -14,7 +14,7 @@ import click
 
 from probes import REPORT_AT, __version__
 from probes.status import EXIT_UNKNOWN
-from tui.options import config_options
+from tui.options import SHARED_OPTIONS, config_options
 
 # name -> (module:function, one-line description, example). Help is built from this table
 # without importing the modules. A command appears here only once it works.
@@ -38,14 +38,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "doctor": ("tui.cmd_doctor:doctor_cmd", "Show what llmwatch sees: Prometheus, systems found, every signal and its PromQL, config problems.", "llmwatch doctor --prometheus-url http://127.0.0.1:9090"),
 }
 DEFAULT_COMMAND = "dashboard"
+HELP_OPTIONS = ("-h", "--help")
+VERSION_OPTIONS = ("-V", "--version")
+# -h is --help on the group and, through the context, on every command (Nagios plugin guidelines).
+CONTEXT_SETTINGS = {"help_option_names": list(HELP_OPTIONS)}
 
 
 class LazyDefaultGroup(click.Group):
-    """Lazy subcommands plus a default one: `llmwatch --range 6h` means `llmwatch dashboard --range 6h`."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("context_settings", {})["ignore_unknown_options"] = True
-        super().__init__(*args, **kwargs)
+    """Lazy subcommands plus a default one: any invocation that names no command runs the
+    dashboard, so `llmwatch --config demo.toml` and `llmwatch --prometheus-url URL --range 6h`
+    mean `llmwatch ... dashboard ...` (the README and the demo's advice say exactly that)."""
 
     def list_commands(self, ctx):
         return sorted(COMMANDS)
@@ -58,19 +60,12 @@ class LazyDefaultGroup(click.Group):
         return getattr(importlib.import_module(module), attr)
 
     def resolve_command(self, ctx, args):
-        if args and args[0] in COMMANDS:
-            return super().resolve_command(ctx, args)
-        if args and not args[0].startswith("-"):
+        if args and args[0] not in COMMANDS:
             raise click.UsageError(f"no such command {args[0]!r} (see llmwatch --help)")
-        if DEFAULT_COMMAND in COMMANDS:
-            return super().resolve_command(ctx, [DEFAULT_COMMAND, *args])
-        click.echo(ctx.get_help())
-        ctx.exit(0)
+        return super().resolve_command(ctx, args)
 
     def parse_args(self, ctx, args):
-        if not args:
-            args = [DEFAULT_COMMAND] if DEFAULT_COMMAND in COMMANDS else ["--help"]
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, with_default_command(args))
 
     def format_commands(self, ctx, formatter):
         rows = []
@@ -83,6 +78,26 @@ class LazyDefaultGroup(click.Group):
                 formatter.write_dl(rows)
 
 
+def with_default_command(args: list[str]) -> list[str]:
+    """`args` with the default command inserted where the group's own options end, unless a
+    command, --help or --version comes first. The group's options (the shared --config and URL
+    options) are the only ones it reads; whatever follows them is the command's."""
+    takes_value = {opt for opt, *_ in SHARED_OPTIONS}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name = arg.split("=", 1)[0]
+        if name in takes_value:
+            i += 1 if "=" in arg else 2
+            continue
+        if arg in HELP_OPTIONS or arg in VERSION_OPTIONS or arg in COMMANDS:
+            return list(args)
+        if not arg.startswith("-") and arg != "--":
+            return list(args)  # an unknown command: resolve_command says so (exit 3)
+        break
+    return [*args[:i], DEFAULT_COMMAND, *args[i:]]
+
+
 EPILOG = """\b
 Exit codes (Nagios plugin API): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 Usage and configuration errors exit 3 with a one-line message.
@@ -93,8 +108,9 @@ LOKI_ADDR, LOKI_USERNAME, LOKI_PASSWORD, LOKI_BEARER_TOKEN, LOKI_ORG_ID.
 """
 
 
-@click.group(cls=LazyDefaultGroup, epilog=EPILOG, invoke_without_command=False)
-@click.version_option(__version__, "--version", "-V", prog_name="llmwatch", message="%(prog)s %(version)s")
+@click.group(cls=LazyDefaultGroup, epilog=EPILOG, invoke_without_command=False, context_settings=CONTEXT_SETTINGS,
+             subcommand_metavar="[COMMAND] [ARGS]...")
+@click.version_option(__version__, *VERSION_OPTIONS, prog_name="llmwatch", message="%(prog)s %(version)s")
 @config_options
 def cli() -> None:
     """llmwatch: watch a self-hosted LLM serving stack from the terminal.

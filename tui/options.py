@@ -13,7 +13,7 @@ import click
 _KEY = "llmwatch.overrides"
 
 # option -> (section, key) in the config; None means the config file itself.
-_OPTIONS = [
+SHARED_OPTIONS = [
     ("--config", "config_path", None, "Config file (default ~/.config/llmwatch/config.toml, or $LLMWATCH_CONFIG)."),
     ("--prometheus-url", "prometheus_url", ("prometheus", "url"), "Prometheus base URL."),
     ("--alertmanager-url", "alertmanager_url", ("alertmanager", "url"), "Alertmanager base URL."),
@@ -30,7 +30,7 @@ def _store(target: tuple[str, str] | None) -> Callable:
 
 
 def config_options(f: Callable) -> Callable:
-    for flag, name, target, help_text in reversed(_OPTIONS):
+    for flag, name, target, help_text in reversed(SHARED_OPTIONS):
         f = click.option(flag, name, default=None, expose_value=False, is_eager=True,
                          metavar="FILE" if target is None else "URL",
                          callback=_store(target), help=help_text)(f)
