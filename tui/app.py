@@ -57,8 +57,9 @@ class LlmwatchApp(App):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
         Binding("q", "quit", "quit"),
-        Binding("question_mark", "help", "help", key_display="?"),
-        Binding("colon", "command_palette", "palette", key_display=":"),
+        Binding("question_mark", "help", "help", key_display="?", tooltip="this list of keys"),
+        Binding("colon", "command_palette", "palette", key_display=":", show=False,  # in `?`; room at 80 cols
+                tooltip="command palette: jump to a panel, change range, switch theme"),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),
     ]
 
@@ -122,10 +123,14 @@ class LlmwatchApp(App):
             request = request_for_labels(labels, start, end, title, self.ctx.config.services)
         self.open_logs(request)
 
+    def action_open_alerts(self) -> None:
+        """`a` on the dashboard (and the palette's "alerts screen")."""
+        self.open_alerts()
+
     def action_help(self) -> None:
+        """`?`: every key live on this screen (focused widget, screen, app), as the footer has them."""
         from tui.screens.help import HelpScreen
-        bindings = [b for b in (*getattr(self.screen, "BINDINGS", ()), *self.BINDINGS) if isinstance(b, Binding)]
-        self.push_screen(HelpScreen(bindings))
+        self.push_screen(HelpScreen(help_rows(self)))
 
     # ---- palette targets ----------------------------------------------------------------------
     def _dashboard(self):
@@ -147,6 +152,27 @@ class LlmwatchApp(App):
 
     async def on_unmount(self) -> None:
         await self.ctx.aclose()
+
+
+def own_bindings(node: object) -> list[Binding]:
+    """The Binding objects llmwatch itself declares for this node (its class and bases in tui/),
+    leaving out the scroll and copy keys Textual's own widgets add."""
+    return [b for cls in type(node).__mro__ if cls.__module__.startswith("tui.")
+            for b in cls.__dict__.get("BINDINGS", ()) if isinstance(b, Binding)]
+
+
+def help_rows(app: App) -> list[tuple[str, str]]:
+    """(keys as shown, what they do) for every llmwatch binding live on the current screen
+    (focused widget, screen, app): one row per action, keys that share it joined ("esc/q")."""
+    rows: dict[tuple[int, str], list[str]] = {}
+    for active in app.screen.active_bindings.values():
+        binding = active.binding
+        ours = {(b.action, b.description) for b in own_bindings(active.node)}
+        if not binding.description or (binding.action, binding.description) not in ours:
+            continue
+        key = (id(active.node), binding.action)
+        rows.setdefault(key, [binding.tooltip or binding.description]).append(app.get_key_display(binding))
+    return [("/".join(dict.fromkeys(keys)), desc) for desc, *keys in rows.values()]
 
 
 def run_dashboard(ctx: AppContext, screen: str = "dashboard") -> int:

@@ -20,13 +20,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from probes.alerts import (AM_NOT_IN, AlertRow, AlertsView, SilenceSpec, age_text, load_alerts, silence_matchers,
                            span_text, with_stale)
 from probes.logql import LogRequest, request_for_labels
 from tui.output import plain
 from tui.screens.alerts_forms import ConfirmScreen, SilenceForm
+from tui.screens.help import HELP_BINDING
+from tui.widgets.keys_footer import KeysFooter
 
 LOG_LABELS = ("job", "instance", "service")
 LOG_LEAD_S = 300.0  # logs from 5 minutes before the alert became active
@@ -49,6 +51,7 @@ def log_request(row: AlertRow, now: float, services=()) -> LogRequest:
 class AlertsScreen(Screen):
     CSS_PATH = "alerts.tcss"
     BINDINGS = [
+        HELP_BINDING,
         Binding("r", "refresh", "Refresh"),
         Binding("n", "new_silence", "Silence"),
         Binding("x", "expire_silence", "Expire silence"),
@@ -81,7 +84,7 @@ class AlertsScreen(Screen):
                 yield DataTable(id="silences-table", cursor_type="row", classes="hidden")
             with VerticalScroll(id="alert-details-box"):
                 yield Static("", id="alert-details", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#alerts-table", DataTable)

@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from probes.config import Config
 from probes.dashboard_fetch import Instant, Meta, Ranges, load_instant, load_meta, load_ranges
@@ -34,6 +34,8 @@ from probes.redact import display_url
 from tui.appctx import AppContext
 from tui.output import markup, plain
 from tui.poller import Poller
+from tui.screens.help import HELP_BINDING
+from tui.widgets.keys_footer import KeysFooter
 from tui.widgets.panel import Panel, hhmmss
 from tui.widgets.panels import PANELS, make_panel
 
@@ -43,24 +45,28 @@ SOURCES_OF = {"instant": ("stats", "cost", "routing", "serving", "gpu", "alerts"
               "range": ("latency", "traffic", "errors"), "health": ("health",), "ollama": ()}
 
 
+RANGE_KEYS = Binding.Group("range", compact=True)   # one footer item: "+-range"
+
+
 def snap_range(seconds: float) -> float:
     return min(RANGES, key=lambda r: abs(r - seconds))
 
 
 class DashboardScreen(Screen):
     BINDINGS = [
-        Binding("plus,equals_sign", "range(1)", "longer", key_display="+"),
-        Binding("minus", "range(-1)", "shorter", key_display="-"),
-        Binding("r", "refresh_now", "refresh"),
-        Binding("p", "pause", "pause"),
-        Binding("enter", "zoom", "zoom"),
-        Binding("slash", "filter", "filter", key_display="/"),
-        Binding("l", "logs", "logs"),
-        Binding("a", "app.open_alerts", "alerts"),
-        Binding("tab", "app.focus_next", "next", show=False),
-        Binding("shift+tab", "app.focus_previous", "prev", show=False),
-        Binding("right", "app.focus_next", "next panel", show=False),
-        Binding("left", "app.focus_previous", "prev panel", show=False),
+        HELP_BINDING,   # first, so the footer keeps it at 80 columns (as nano keeps ^G Help)
+        Binding("q", "app.quit", "quit"),
+        Binding("plus,equals_sign", "range(1)", "longer", key_display="+", group=RANGE_KEYS,
+                tooltip="longer chart range: 5m 15m 1h 6h 24h 7d"),
+        Binding("minus", "range(-1)", "shorter", key_display="-", group=RANGE_KEYS, tooltip="shorter chart range"),
+        Binding("r", "refresh_now", "refresh", tooltip="poll every source now"),
+        Binding("p", "pause", "pause", tooltip="pause / resume polling"),
+        Binding("enter", "zoom", "zoom", tooltip="the focused panel full screen, with a legend"),
+        Binding("slash", "filter", "filter", key_display="/", tooltip="filter series by regex (Esc clears)"),
+        Binding("l", "logs", "logs", tooltip="Loki logs of the focused panel or the picked row"),
+        Binding("a", "app.open_alerts", "alerts", tooltip="the alerts screen: silences, rule errors"),
+        Binding("tab", "app.focus_next", "next", show=False, tooltip="next panel"),
+        Binding("shift+tab", "app.focus_previous", "prev", show=False, tooltip="previous panel"),
         Binding("escape", "clear_filter", "clear filter", show=False),
     ]
 
@@ -100,7 +106,7 @@ class DashboardScreen(Screen):
                     self.panels[key] = panel
                     yield panel
         yield Input(placeholder="filter series by regex (Enter apply, Esc clear)", id="filter")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         colour = not self.app.no_color

@@ -1,4 +1,4 @@
-"""`?`: every key of the current screen and the app, from their BINDINGS (never out of date)."""
+"""`?`: every key of the current screen, read from its live bindings (never out of date)."""
 
 from __future__ import annotations
 
@@ -9,30 +9,25 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-EXTRA = [
-    ("up/down", "pick a row or series in the focused panel (then l or Enter)"),
-    ("mouse", "click a panel to focus it; scroll to see more panels"),
-    (":", "command palette: jump to a panel, change range, switch theme"),
+# Each screen lists this first in its BINDINGS, so `?` is the footer's first key at any width.
+HELP_BINDING = Binding("question_mark", "app.help", "help", key_display="?", tooltip="this list of keys")
+NOTES = [
+    ("mouse", "click a panel or row to focus it; scroll to see more"),
 ]
 
 
 class HelpScreen(ModalScreen):
     BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "close")]
 
-    def __init__(self, bindings) -> None:
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
         super().__init__(id="help")
-        self.bindings = bindings
+        self.rows = rows   # (keys as shown, description), from tui.app.help_rows
 
     def compose(self) -> ComposeResult:
         t = Table.grid(padding=(0, 2))
         t.add_column(style="bold")
         t.add_column()
-        seen = set()
-        for b in self.bindings:
-            if b.description and b.key not in seen:
-                seen.add(b.key)
-                t.add_row(b.key_display or b.key, b.description)
-        for key, desc in EXTRA:
-            t.add_row(key, desc)
+        for keys, desc in [*self.rows, *NOTES]:
+            t.add_row(keys, desc)
         yield Static(Text("llmwatch keys (Esc to close)", style="bold"), id="help-title")
         yield Static(t, id="help-body")

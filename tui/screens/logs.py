@@ -35,9 +35,10 @@ NOT_CONFIGURED = ("Loki not configured. Set [loki] url = \"http://loki:3100\" in
 FOLLOW_BUFFER = 5000
 # A static key line instead of textual's Footer: the Footer rebuilds a widget per binding on
 # every focus change, about 90 ms of the time to first lines (bench/bench_logs.py).
-KEYS = Text.assemble(*[part for key, what in (
-    ("esc", "back"), ("e", "edit query"), ("/", "text"), ("~", "regex"), ("1-4", "levels"), ("f", "follow"),
-    ("r", "reload"), ("⏎", "expand"), ("↑↓", "move")) for part in ((f" {key} ", "bold"), (what + " ", ""))])
+# The binding contract test (tests/test_bindings_contract.py) checks every key here is bound.
+KEY_HINTS = (("?", "help"), ("esc", "back"), ("e", "edit query"), ("/", "text"), ("~", "regex"), ("1-4", "levels"),
+             ("f", "follow"), ("r", "reload"), ("⏎", "expand"), ("↑↓", "move"))
+KEYS = Text.assemble(*[part for key, what in KEY_HINTS for part in ((f" {key} ", "bold"), (what + " ", ""))])
 PROMPTS = {"query": "LogQL query (Enter runs it, Esc cancels)", "text": "Show lines containing (|=)",
            "regex": "Show lines matching regex (|~)"}
 

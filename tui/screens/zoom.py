@@ -7,17 +7,20 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from probes.dashboard_model import Chart
 from probes.units import format_value
 from tui.output import text
+from tui.screens.help import HELP_BINDING
+from tui.widgets.keys_footer import KeysFooter
 from tui.widgets.panel import Panel
 from tui.widgets.panels import ChartPanel
 
 
 class ZoomScreen(Screen):
     BINDINGS = [
+        HELP_BINDING,
         Binding("escape,enter,q", "app.pop_screen", "back"),
         Binding("l", "logs", "logs"),
     ]
@@ -32,7 +35,7 @@ class ZoomScreen(Screen):
         yield self.panel
         if isinstance(self.source, ChartPanel):
             yield DataTable(id="legend", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.panel.ascii, self.panel.colour = self.source.ascii, self.source.colour

@@ -28,8 +28,11 @@ class Panel(Widget, can_focus=True):
     """Subclasses implement body(width, height) and optionally rows()/row_labels()."""
 
     BINDINGS = [
-        Binding("up", "cursor(-1)", "prev row", show=False),
-        Binding("down", "cursor(1)", "next row", show=False),
+        Binding("up", "cursor(-1)", "prev row", show=False, tooltip="pick the previous series, GPU, service or alert"),
+        Binding("down", "cursor(1)", "next row", show=False, tooltip="pick the next one (then l: its logs)"),
+        # Here, not on the screen: the scrolling body around the panels binds left/right to scroll.
+        Binding("right", "move_focus(1)", "next panel", show=False),
+        Binding("left", "move_focus(-1)", "prev panel", show=False),
     ]
 
     def __init__(self, key: str, title: str, panel_id: str | None = None, **kwargs: Any) -> None:
@@ -113,6 +116,15 @@ class Panel(Widget, can_focus=True):
                 return
             self.cursor = nxt
         self.refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """left/right exist only where there is another panel to go to (not on the zoom screen)."""
+        if action == "move_focus":
+            return len(self.screen.query(".panel")) > 1
+        return True
+
+    def action_move_focus(self, delta: int) -> None:
+        self._move_focus(delta)
 
     def _move_focus(self, delta: int) -> None:
         if delta > 0:
