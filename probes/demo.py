@@ -10,29 +10,27 @@ from a signal handler's aftermath (the CLI calls it in a finally block). Servers
 from the calling thread (Linux PR_SET_PDEATHSIG is tied to it): call start() from the main
 thread so a killed demo also takes Prometheus down.
 
-The --incident timeline (one loop of INCIDENT_PERIOD_S, repeated until stop):
-    +5 s   cloud fallback, 10 s: Ollama unhealthy, the gateway's local routes fail more and 75 %
-           of traffic goes to the cloud model -> cost and cloud share jump, health turns red
-    +15 s  error spike, 20 s: the gateway answers 50 % errors (2x latency); with the seed rule
-           GatewayHighErrorRate (rate > 0.5/s for 15 s, evaluated every 5 s) pending by about
-           +25 s and firing by about +45 s after the incident starts
-    +35 s  GPU memory pressure, 30 s: both H100s nearly full, hot and busy; vLLM KV cache 97 %
-    +65 s  recovery: every setting back to normal; the next loop starts at +120 s
+History: the charts start full (probes/demo_history.py backfills the past hour). By hand:
+probes/demo_control.py breaks and heals services. The scripted incident: probes/demo_incident.py.
 """
 
 from __future__ import annotations
 
 import atexit
 import json
+import subprocess
 import threading
 import time
 import tomllib
 from typing import Callable, Iterable
 
 from probes.config import Config, parse_config
+from probes.demo_control import DemoControl
+from probes.demo_history import HISTORY_S, Backfill, backfill_prometheus, keep_for_store
+from probes.demo_incident import INCIDENT_PERIOD_S, IncidentTimeline, first_line
 from probes.synthetic import Stack
 from probes.synthetic.loki import SyntheticLoki
-from probes.synthetic.model import LogNormal, Route, TrafficConfig
+from probes.synthetic.model import TrafficConfig
 from probes.synthetic.servers import (SEED_RULES, AlertmanagerServer, PrometheusServer, ServerError,
                                       find_binary)
 from probes.synthetic.services import SERVICES
@@ -47,20 +45,11 @@ STACKS: dict[str, tuple[str, ...]] = {
 }
 SCRAPE_INTERVAL_S = 2
 REFRESH_S = 2
-INCIDENT_PERIOD_S = 120.0
 # The alert each service's error spike makes fire (seed rules, probes/synthetic/rules).
 ERROR_ALERTS = {"api-gateway": "GatewayHighErrorRate", "tinycode": "TinyLlamaHighErrorRate",
                 "dev-pynode": "HighErrorRate", "ai-forge": "AIForgeHighErrorRate"}
 # Cloud models without a price in the synthetic routes: public list prices, USD per 1M tokens.
 LIST_PRICES = {"gpt-4": (30.0, 60.0)}
-GPU_PRESSURE = {
-    # used + free + reserved = 81559 MiB exactly (reserved pinned: vary=True would wobble it)
-    "gpu0.fb_used": 80_600, "gpu0.fb_free": 400, "gpu0.fb_reserved": 559, "gpu0.util": 100, "gpu0.mem_copy_util": 94, "gpu0.temp": 84,
-    "gpu0.mem_temp": 91, "gpu0.power": 694.0,
-    "gpu1.fb_used": 79_000, "gpu1.fb_free": 2_000, "gpu1.fb_reserved": 559, "gpu1.util": 97, "gpu1.mem_copy_util": 88, "gpu1.temp": 81,
-    "gpu1.mem_temp": 86, "gpu1.power": 655.0,
-}
-VLLM_PRESSURE = {"kv_cache_usage_perc": 0.97, "num_requests_running": 48, "num_requests_waiting": 37}
 
 
 class DemoError(RuntimeError):
@@ -80,16 +69,11 @@ def resolve_stack(spec: str) -> tuple[str, ...]:
     return names
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-class Demo:
+class Demo(IncidentTimeline):
     """Start/stop the whole demo; config() says where everything is."""
 
     def __init__(self, stack_names: Iterable[str] | str = "default", with_prometheus: bool | None = None,
-                 incident: bool = False, seed: int = 1234, *, loop: bool = True,
+                 incident: bool = False, seed: int = 1234, *, loop: bool = True, history_s: float = HISTORY_S,
                  on_event: Callable[[str], None] | None = None,
                  find: Callable[[str], str | None] | None = None):
         self.names = resolve_stack(stack_names) if isinstance(stack_names, str) else tuple(stack_names)
@@ -104,6 +88,9 @@ class Demo:
         self.loki: SyntheticLoki | None = None
         self.prometheus: PrometheusServer | None = None
         self.alertmanager: AlertmanagerServer | None = None
+        self.control: DemoControl | None = None  # break/down/heal by hand (probes/demo_control.py)
+        self.history_s = max(0.0, float(history_s))
+        self.backfill: Backfill | None = None     # what history was written (direct scrape: kept until prefill)
         self.notes: list[str] = []              # what the demo decided (fallbacks), for the banner
         self.events: list[tuple[float, str]] = []  # incident steps (unix time, text)
         self._status = "starting"
@@ -135,34 +122,53 @@ class Demo:
             raise DemoError("prometheus is not installed: install the Debian package 'prometheus' "
                             "(or run without --prometheus to scrape the services directly)")
         try:
-            self.stack = Stack(self.names, seed=self.seed, vary=True).start()
+            self.stack = Stack(self.names, seed=self.seed, vary=True).serve()
             self.loki = SyntheticLoki(self.stack)
             self.loki.start()
+            self.control = DemoControl(self.stack)
+            self.control.start()
         except OSError as exc:
             raise DemoError(f"cannot open a loopback port: {exc.strerror or exc}") from None
         if prom_bin:
-            try:
-                if am_bin:
-                    self.alertmanager = AlertmanagerServer(binary=am_bin)
-                    self.alertmanager.start()
-                else:
-                    self.notes.append("Alertmanager not installed: alerts come from Prometheus only")
-                self.prometheus = PrometheusServer(
-                    self.stack.targets(), scrape_interval=f"{SCRAPE_INTERVAL_S}s",
-                    evaluation_interval=f"{SCRAPE_INTERVAL_S}s", rule_files=[SEED_RULES],
-                    alertmanager_url=self.alertmanager.url if self.alertmanager else None, binary=prom_bin)
-                self.prometheus.start()
-                self.prometheus.wait_for_targets(timeout=20)
-            except ServerError as exc:
-                raise DemoError(_first_line(exc)) from None
-        elif self.with_prometheus is None:
-            self.notes.append("Prometheus not installed: scraping the services directly (no alerts)")
+            self._start_servers(prom_bin, am_bin, find("promtool"))
         else:
-            self.notes.append("--no-prometheus: scraping the services directly (no alerts)")
+            self.notes.append("Prometheus not installed: scraping the services directly (no alerts)"
+                              if self.with_prometheus is None else
+                              "--no-prometheus: scraping the services directly (no alerts)")
+            if self.history_s:
+                self.backfill = keep_for_store(self.stack, self.history_s, REFRESH_S)
+            self.stack.start()
         self._status = "running"
         if self.incident:
             self._thread = threading.Thread(target=self._run_incident, name="demo-incident", daemon=True)
             self._thread.start()
+
+    def _start_servers(self, prom_bin: str, am_bin: str | None, promtool: str | None) -> None:
+        """Alertmanager, the history blocks, then Prometheus (it loads the blocks as it starts)."""
+        assert self.stack is not None
+        try:
+            if am_bin:
+                self.alertmanager = AlertmanagerServer(binary=am_bin)
+                self.alertmanager.start()
+            else:
+                self.notes.append("Alertmanager not installed: alerts come from Prometheus only")
+            self.prometheus = PrometheusServer(
+                self.stack.targets(), scrape_interval=f"{SCRAPE_INTERVAL_S}s",
+                evaluation_interval=f"{SCRAPE_INTERVAL_S}s", rule_files=[SEED_RULES],
+                alertmanager_url=self.alertmanager.url if self.alertmanager else None, binary=prom_bin)
+            if self.history_s and promtool:
+                try:
+                    self.backfill = backfill_prometheus(self.stack, self.prometheus.data_dir, promtool,
+                                                        self.history_s, SCRAPE_INTERVAL_S)
+                except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                    self.notes.append(f"no history: {first_line(exc)}")
+            elif self.history_s:
+                self.notes.append("promtool not found: the charts start empty")
+            self.stack.start()
+            self.prometheus.start()
+            self.prometheus.wait_for_targets(timeout=20)
+        except ServerError as exc:
+            raise DemoError(first_line(exc)) from None
 
     def stop(self) -> None:
         """Stop everything that was started, in reverse order; safe to call any number of times."""
@@ -173,7 +179,7 @@ class Demo:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
-        for part in (self.prometheus, self.alertmanager, self.loki, self.stack):
+        for part in (self.prometheus, self.alertmanager, self.control, self.loki, self.stack):
             if part is not None:
                 try:
                     part.stop()
@@ -202,7 +208,7 @@ class Demo:
         """name -> URL of every server the demo runs (services, prometheus, alertmanager, loki)."""
         out = {n: d["url"] for n, d in self.stack.describe().items()} if self.stack else {}
         for name, part in (("prometheus", self.prometheus), ("alertmanager", self.alertmanager),
-                           ("loki", self.loki)):
+                           ("loki", self.loki), ("control", self.control)):
             if part is not None:
                 out[name] = part.url
         return out
@@ -210,8 +216,9 @@ class Demo:
     def banner(self) -> str:
         backend = (f"Prometheus {self.prometheus.url} scraping every {SCRAPE_INTERVAL_S}s" if self.prometheus
                    else "direct scrape")
+        control = f", break/heal: {self.control.url}" if self.control else ""
         return (f"demo: synthetic stack on 127.0.0.1 ({len(self.names)} services, seed {self.seed}), {backend}"
-                + (", incident timeline" if self.incident else ""))
+                + (", incident timeline" if self.incident else "") + control)
 
     def status_line(self) -> str:
         """One line for the dashboard banner: what the demo is doing now (and for how long)."""
@@ -254,107 +261,16 @@ class Demo:
             # the demo's vLLM serves behind the gateway: its requests are the gateway's, its
             # tokens/s (which the gateway does not count) are the stack's
             lines += ["[traffic]", 'behind_gateway = ["vllm"]', ""]
+        scraped = self.stack.targets()
         for name in self.names:
             health = self.stack.health_url(name)
-            if health:
-                lines += ["[[services]]", f"name = {q(name)}", f"url = {q(health)}", f"job = {q(name)}", ""]
+            if health:  # job only where Prometheus scrapes one (doctor checks it; Loki uses the name)
+                job = [f"job = {q(name)}"] if name in scraped else []
+                lines += ["[[services]]", f"name = {q(name)}", f"url = {q(health)}", *job, ""]
         return "\n".join(lines)
 
     def config(self, theme: str = "dark") -> Config:
         return parse_config(tomllib.loads(self.config_toml(theme)), source="llmwatch demo")
-
-    # ---- incident timeline -----------------------------------------------------------------
-    def _error_target(self) -> str | None:
-        order = ("api-gateway", "tinycode", "dev-pynode", "ai-forge", "code-llm-api", "litellm", "vllm")
-        return next((n for n in order if n in self.names), None)
-
-    def _has(self, name: str) -> bool:
-        return self.stack is not None and name in self.stack.services
-
-    def _say(self, text: str) -> None:
-        self.events.append((time.time(), text))
-        self._status = text
-        if self.on_event is not None:
-            try:
-                self.on_event(text)
-            except Exception:  # noqa: BLE001 - printing must not kill the timeline
-                pass
-
-    def _cloud_fallback(self, on: bool) -> None:
-        st = self.stack
-        assert st is not None
-        if self._has("ollama"):
-            st.control("ollama", unhealthy=on)
-        if self._has("api-gateway"):
-            gw = st.services["api-gateway"]
-            st.control("api-gateway", unhealthy={"ollama"} if on else ())
-            if on:
-                self._saved_traffic = self._saved_traffic or gw.traffic
-                gw.traffic = _cloud_heavy(self._saved_traffic)  # read once per request: atomic swap
-            elif self._saved_traffic is not None:
-                gw.traffic = self._saved_traffic
-
-    def _error_spike(self, on: bool) -> None:
-        target = self._error_target()
-        if target and self.stack is not None:
-            self.stack.control(target, error_rate=0.5 if on else None, latency_scale=2.0 if on else 1.0)
-
-    def _gpu_pressure(self, on: bool) -> None:
-        st = self.stack
-        assert st is not None
-        for name, pressure in (("dcgm", GPU_PRESSURE), ("vllm", VLLM_PRESSURE)):
-            if self._has(name):
-                defaults = type(st.services[name]).default_gauges
-                st.control(name, gauges=pressure if on else {k: defaults[k] for k in pressure})
-
-    def timeline(self) -> list[tuple[float, str, Callable[[], None]]]:
-        """(seconds after the loop starts, what happens, action), in order."""
-        target = self._error_target() or "-"
-        alert = self.incident_alert
-        return [
-            (0.0, "incident: baseline, cloud fallback in 5s", lambda: None),
-            (5.0, "incident 1/3: local backend failing, cloud fallback surge (10s): cost and cloud share rise",
-             lambda: self._cloud_fallback(True)),
-            (15.0, f"incident 2/3: error spike on {target} (20s)" + (f": {alert} goes pending, then fires" if alert
-                                                                     else ""),
-             lambda: (self._cloud_fallback(False), self._error_spike(True))),
-            (35.0, "incident 3/3: GPU memory pressure (30s): both GPUs nearly full, vLLM KV cache 97%",
-             lambda: (self._error_spike(False), self._gpu_pressure(True))),
-            (65.0, f"incident: recovered; next loop in {INCIDENT_PERIOD_S - 65:.0f}s" if self.loop
-             else "incident: recovered (timeline ended)",
-             lambda: self._gpu_pressure(False)),
-        ]
-
-    def _run_incident(self) -> None:
-        t0 = time.monotonic()
-        while True:
-            for at, text, action in self.timeline():
-                if self._stop.wait(max(0.0, t0 + at - time.monotonic())):
-                    return
-                try:
-                    action()
-                except Exception as exc:  # noqa: BLE001 - a bad step is reported, the demo goes on
-                    text = f"{text} (step failed: {_first_line(exc)})"
-                self._say(text)
-            if not self.loop:
-                return
-            t0 += INCIDENT_PERIOD_S
-            if self._stop.wait(max(0.0, t0 - time.monotonic())):
-                return
-
-
-def _cloud_heavy(base: TrafficConfig) -> TrafficConfig:
-    """The same routes with 75 % of traffic on cloud ones and local routes failing 10 % of calls."""
-    cloud = [r for r in base.routes if r.backend == "cloud"]
-    local = [r for r in base.routes if r.backend != "cloud"]
-    if not cloud or not local:
-        return base
-    routes = [Route(r.labels, 0.25 / len(local), r.latency, max(r.error_rate, 0.10), r.tokens_in, r.tokens_out,
-                    r.price_in_per_mtok, r.price_out_per_mtok, r.model, r.backend) for r in local]
-    routes += [Route(r.labels, 0.75 / len(cloud), LogNormal(r.latency.median * 1.3, r.latency.sigma), r.error_rate,
-                     r.tokens_in, r.tokens_out, r.price_in_per_mtok, r.price_out_per_mtok, r.model, r.backend)
-               for r in cloud]
-    return TrafficConfig(base.rate, tuple(routes))
 
 
 def stack_prices(stack: Stack) -> dict[str, tuple[float, float]]:

@@ -27,6 +27,7 @@ import pytest
 from probes.config import parse_config
 from probes.demo import ERROR_ALERTS, STACKS, Demo, DemoError, resolve_stack
 from tests.conftest import require_binary
+from tests.harness.terminal import clean_env, console_script
 from tests.harness.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
@@ -140,21 +141,30 @@ def _children(pid: int) -> list[int]:
 
 
 class DemoProcess:
-    """`python -m tui.cli demo --no-ui ...` with its stdout read line by line in a thread."""
+    """The installed `llmwatch demo --no-ui ...` with stdout (the config) and stderr (the URLs,
+    the timeline, the advice) read line by line in threads."""
+
+    READY = "llmwatch demo: ready"
 
     def __init__(self, *args: str):
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "demo", "--no-ui", *args], cwd=REPO,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        self.lines: list[str] = []
+        self.proc = subprocess.Popen([console_script(), "demo", "--no-ui", *args], cwd=REPO,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
+        self.lines: list[str] = []      # stderr
+        self.stdout: list[str] = []
         self._q: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc.stderr, self._q), daemon=True).start()
+        threading.Thread(target=self._collect, daemon=True).start()
 
-    def _pump(self) -> None:
+    @staticmethod
+    def _pump(stream, q) -> None:
+        for line in stream:
+            q.put(line.rstrip("\n"))
+        q.put(None)
+
+    def _collect(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
-            self._q.put(line.rstrip("\n"))
-        self._q.put(None)
+            self.stdout.append(line.rstrip("\n"))
 
     def read_until(self, prefix: str, timeout: float) -> list[str]:
         deadline = time.monotonic() + timeout
@@ -169,8 +179,11 @@ class DemoProcess:
             if line.startswith(prefix):
                 return self.lines
         self.kill()
-        raise AssertionError(f"no {prefix!r} line after {timeout}s; stdout: {self.lines[-20:]}; "
-                             f"stderr: {self.proc.stderr.read() if self.proc.stderr else ''}")
+        raise AssertionError(f"no {prefix!r} line after {timeout}s; stderr: {self.lines[-20:]}; "
+                             f"stdout: {self.stdout[-20:]}")
+
+    def ready(self, timeout: float) -> list[str]:
+        return self.read_until(self.READY, timeout)
 
     def drain(self) -> list[str]:
         while True:
@@ -183,11 +196,11 @@ class DemoProcess:
             self.lines.append(line)
 
     def urls(self) -> dict[str, str]:
-        return {p[0]: p[1] for p in (line.split() for line in self.lines if line.startswith("  "))}
+        pairs = (line.split() for line in self.lines if line.startswith("  "))
+        return {p[0]: p[1] for p in pairs if len(p) == 2}
 
     def config_text(self) -> str:
-        start = next(i for i, line in enumerate(self.lines) if line.startswith("# llmwatch demo:"))
-        return "\n".join(self.lines[start:])
+        return "\n".join(self.stdout)
 
     def stop(self, sig: int, timeout: float = 20.0) -> tuple[int, str]:
         self.proc.send_signal(sig)
@@ -196,7 +209,8 @@ class DemoProcess:
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError(f"demo did not exit within {timeout}s of signal {sig}") from None
-        return self.proc.returncode, self.proc.stderr.read() if self.proc.stderr else ""
+        time.sleep(0.2)  # let the reader threads take the last lines
+        return self.proc.returncode, "\n".join(self.drain())
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -223,10 +237,10 @@ def test_demo_with_prometheus_incident_alert_fires_and_sigint_cleans_up():
     require_binary("prometheus-alertmanager")
     demo = DemoProcess("--incident", "--seed", "7")
     try:
-        demo.read_until("# ready", timeout=45)
+        demo.ready(timeout=45)
         ready = time.monotonic()
         urls = demo.urls()
-        assert set(urls) == {*STACKS["default"], "prometheus", "alertmanager", "loki"}
+        assert set(urls) == {*STACKS["default"], "prometheus", "alertmanager", "loki", "control"}
         cfg = parse_config(tomllib.loads(demo.config_text()))
         assert (cfg.prometheus.url, cfg.alertmanager.url, cfg.loki.url) == (
             urls["prometheus"], urls["alertmanager"], urls["loki"])
@@ -269,9 +283,9 @@ def test_demo_with_prometheus_incident_alert_fires_and_sigint_cleans_up():
 def test_demo_no_prometheus_and_sigterm_cleans_up():
     demo = DemoProcess("--no-prometheus", "--stack", "seeds")
     try:
-        demo.read_until("# ready", timeout=20)
+        demo.ready(timeout=20)
         urls = demo.urls()
-        assert set(urls) == {*STACKS["seeds"], "loki"}
+        assert set(urls) == {*STACKS["seeds"], "loki", "control"}
         cfg = parse_config(tomllib.loads(demo.config_text()))
         assert not cfg.configured("prometheus") and not cfg.configured("alertmanager")
         assert len(cfg.services) == 5 and "gpt-4" in cfg.prices
@@ -335,7 +349,7 @@ def test_sigterm_while_the_dashboard_runs_restores_the_terminal_and_cleans_up():
     if pid == 0:  # pragma: no cover - the child
         os.environ.update(TERM="xterm-256color", COLUMNS="140", LINES="40")
         os.chdir(REPO)
-        os.execv(sys.executable, [sys.executable, "-m", "tui.cli", "demo", "--stack", "api-gateway,vllm"])
+        os.execv(console_script(), [console_script(), "demo", "--stack", "api-gateway,vllm"])
     out = b""
 
     def read(until: bytes | None, timeout: float) -> None:

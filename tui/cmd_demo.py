@@ -1,8 +1,9 @@
 """`llmwatch demo`: start the synthetic LLM stack on loopback and open the dashboard on it.
 
 One command on a fresh machine: the services, a synthetic Loki and, when installed, a real
-Prometheus (seed alert rules) and Alertmanager. `--no-ui` starts the same and prints the URLs
-and a ready-to-use config instead, until Ctrl-C or SIGTERM. Whatever happens (Ctrl-C, SIGTERM,
+Prometheus (seed alert rules, an hour of backfilled history) and Alertmanager. `--no-ui` starts
+the same and prints a ready-to-use config on stdout (`llmwatch demo --no-ui > demo.toml`); the
+URLs, the break/heal examples and the timeline go to stderr. Whatever happens (Ctrl-C, SIGTERM,
 SIGHUP, a crash in the UI), every process and port the demo opened is released in a finally.
 """
 
@@ -34,23 +35,32 @@ class _Interrupted(BaseException):
 @click.option("--prometheus/--no-prometheus", "with_prometheus", default=None,
               help="Force a real Prometheus (exit 3 if not installed) or direct scrape. Default: use it if installed.")
 @click.option("--seed", type=int, default=1234, show_default=True, help="Seed of the synthetic traffic.")
-@click.option("--no-ui", is_flag=True, help="Start everything, print the URLs and a config, wait for Ctrl-C.")
+@click.option("--no-ui", is_flag=True,
+              help="Start everything, print a config on stdout (URLs and advice on stderr), wait for Ctrl-C.")
+@click.option("--history", "history", default="1h", show_default=True, metavar="DURATION",
+              help="Synthetic history to start with, so charts are full at once (0 = start empty).")
 @click.option("--theme", type=click.Choice(["dark", "light"]), default="dark", show_default=True)
 @click.option("--ascii", "ascii_", is_flag=True, help="No box drawing or block characters.")
 def demo_cmd(stack_spec: str, incident: bool, with_prometheus: bool | None, seed: int, no_ui: bool,
-             theme: str, ascii_: bool) -> int:
+             history: str, theme: str, ascii_: bool) -> int:
     """Start a synthetic LLM stack on 127.0.0.1 and open the dashboard on it.
 
     Exit 0 after Ctrl-C / SIGTERM, 3 when the demo cannot start (one line says why).
     """
     from probes.demo import Demo, DemoError, resolve_stack
+    from probes.durations import DurationError, parse_duration
 
     try:
         names = resolve_stack(stack_spec)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--stack") from None
-    say = (lambda text: click.echo(f"[{time.strftime('%H:%M:%S')}] {text}", nl=True)) if no_ui else None
-    demo = Demo(names, with_prometheus=with_prometheus, incident=incident, seed=seed, on_event=say)
+    try:
+        history_s = parse_duration(history)
+    except DurationError as exc:
+        raise click.BadParameter(str(exc), param_hint="--history") from None
+    say = (lambda text: click.echo(f"[{time.strftime('%H:%M:%S')}] {text}", err=True)) if no_ui else None
+    demo = Demo(names, with_prometheus=with_prometheus, incident=incident, seed=seed, on_event=say,
+                history_s=history_s)
     stop_requested = threading.Event()
     phase = {"now": "starting"}
 
@@ -67,6 +77,7 @@ def demo_cmd(stack_spec: str, incident: bool, with_prometheus: bool | None, seed
     try:
         click.echo(f"llmwatch demo: starting {len(names)} services"
                    + (" and Prometheus (about 10 s) ..." if with_prometheus is not False else " ..."), err=True)
+        started = time.monotonic()
         try:
             demo.start()
         except DemoError as exc:
@@ -77,6 +88,7 @@ def demo_cmd(stack_spec: str, incident: bool, with_prometheus: bool | None, seed
             return EXIT_OK
         for note in demo.notes:
             click.echo(f"llmwatch demo: {note}", err=True)
+        _print_where(demo, time.monotonic() - started)
         if no_ui:
             phase["now"] = "waiting"
             _print_ready(demo, theme)
@@ -129,22 +141,43 @@ def _quit_running_app() -> None:
     loop.call_soon_threadsafe(quit_app)
 
 
-def _print_ready(demo: Any, theme: str) -> None:
-    click.echo(demo.banner())
+def _print_where(demo: Any, took: float) -> None:
+    """stderr: what runs where, how much history, and how to break things by hand."""
+    from probes.demo_control import ACTIONS, examples
+
+    err = click.get_text_stream("stderr")
+    history = ""
+    if demo.backfill is not None:
+        history = f", {demo.history_s / 60:.0f} min of history"
+    click.echo(f"llmwatch {demo.banner()} (ready in {took:.1f}s{history})", file=err)
     for name, url in demo.urls().items():
-        click.echo(f"  {name:14} {url}")
+        click.echo(f"  {name:14} {url}", file=err)
+    click.echo("llmwatch demo: break and heal services by hand, and watch `llmwatch watch` or "
+               "`llmwatch check` react:", file=err)
+    for line in examples(demo.control.url, demo.stack):
+        action = line.split("/")[-2] if "-X POST" in line else ""
+        click.echo(f"  {line:50} # {ACTIONS.get(action, 'the services and routes')}", file=err)
+
+
+def _print_ready(demo: Any, theme: str) -> None:
+    """stdout: the config and nothing else (`llmwatch demo --no-ui > demo.toml`)."""
     click.echo(demo.config_toml(theme))
-    click.echo("# ready: press Ctrl-C to stop the demo")
     sys.stdout.flush()
+    click.echo("llmwatch demo: ready. The config is on stdout: `llmwatch demo --no-ui > demo.toml`, then "
+               "`llmwatch --config demo.toml` in another terminal. Ctrl-C stops the demo.", err=True)
 
 
 def direct_scrape_client(demo: Any, config: Any) -> Any:
-    """The dashboard's data source without Prometheus: our own scrapes of every /metrics (the
-    dashboard starts it and detects after its first round; AppContext.aclose stops it)."""
+    """The dashboard's data source without Prometheus: our own scrapes of every /metrics, its
+    store prefilled with the demo's history (the dashboard starts it and detects after its first
+    round; AppContext.aclose stops it)."""
+    from probes.demo_history import prefill_store
     from probes.scrape import ScrapeClient
 
-    return ScrapeClient(demo.scrape_targets(), interval=config.dashboard.refresh, retention=config.dashboard.range,
-                        timeout=2.0)
+    client = ScrapeClient(demo.scrape_targets(), interval=config.dashboard.refresh,
+                          retention=max(config.dashboard.range, demo.history_s), timeout=2.0)
+    prefill_store(client.store, demo.backfill, demo.stack.targets())
+    return client
 
 
 def build_context(demo: Any, theme: str = "dark", ascii_: bool = False) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Iterable, Mapping, Sequence
@@ -141,21 +142,38 @@ class Family:
         self.labelnames = tuple(labelnames)
         self.created: dict[LabelValues, float] = {}
         self.created_enabled = True   # custom collectors (process_*, python_gc_*) emit no _created
+        self._series: dict[tuple, str] = {}
 
     def key(self, labels: Mapping[str, str] | Sequence[str] | None) -> LabelValues:
+        kind = type(labels)
         if labels is None:
             values: tuple[str, ...] = ()
-        elif isinstance(labels, Mapping):
-            if set(labels) != set(self.labelnames):
+        elif kind is list or kind is tuple:  # exact types first: the Mapping ABC check is slow
+            values = tuple([str(v) for v in labels])
+        elif kind is dict or isinstance(labels, Mapping):
+            try:
+                values = tuple([str(labels[n]) for n in self.labelnames])  # type: ignore[index]
+            except KeyError:
+                values = ()
+            if len(labels) != len(self.labelnames) or len(values) != len(self.labelnames):
                 raise ValueError(f"{self.name}: labels {sorted(labels)} != {sorted(self.labelnames)}")
-            values = tuple(str(labels[n]) for n in self.labelnames)
         else:
-            values = tuple(str(v) for v in labels)
+            values = tuple([str(v) for v in labels])
         if len(values) != len(self.labelnames):
             raise ValueError(f"{self.name}: expected labels {self.labelnames}, got {values}")
         if values not in self.created:
             self.created[values] = time.time()
         return values
+
+    def series(self, values: LabelValues, suffix: str = "", le: str | None = None, le_first: bool = False,
+               name: str | None = None) -> str:
+        """The series text as rendered (`name_suffix{labels}`), memoised: backfills ask it per step."""
+        k = (values, suffix, le, le_first, name)
+        text = self._series.get(k)
+        if text is None:
+            extra = (("le", le),) if le is not None else ()
+            text = self._series[k] = f"{name or self.name}{suffix}{self.label_text(values, extra, le_first)}"
+        return text
 
     def label_text(self, values: LabelValues, extra: tuple[tuple[str, str], ...] = (),
                    extra_first: bool = False) -> str:
@@ -165,8 +183,12 @@ class Family:
             return ""
         return "{" + ",".join(f'{k}="{_escape_label(v)}"' for k, v in pairs) + "}"
 
-    def lines(self, d: Dialect) -> list[str]:  # pragma: no cover - overridden
+    def samples(self, d: Dialect) -> list[tuple[str, float]]:  # pragma: no cover - overridden
+        """(series text, value) in render order: what a scrape of this family reads now."""
         raise NotImplementedError
+
+    def lines(self, d: Dialect) -> list[str]:
+        return [f"{series} {d.number(v)}" for series, v in self.samples(d)]
 
     def reset(self) -> None:
         self.created.clear()
@@ -191,9 +213,8 @@ class Counter(Family):
     def get(self, labels: Mapping[str, str] | Sequence[str] | None = None) -> float:
         return self.values.get(self.key(labels), 0.0)
 
-    def lines(self, d: Dialect) -> list[str]:
-        out = [f"{self.name}{self.label_text(k)} {d.number(v)}" for k, v in self.values.items()]
-        return out
+    def samples(self, d: Dialect) -> list[tuple[str, float]]:
+        return [(self.series(k), v) for k, v in self.values.items()]
 
     def reset(self) -> None:
         super().reset()
@@ -212,8 +233,8 @@ class Gauge(Family):
     def set(self, labels: Mapping[str, str] | Sequence[str] | None, value: float) -> None:
         self.values[self.key(labels)] = float(value)
 
-    def lines(self, d: Dialect) -> list[str]:
-        return [f"{self.name}{self.label_text(k)} {d.number(v)}" for k, v in self.values.items()]
+    def samples(self, d: Dialect) -> list[tuple[str, float]]:
+        return [(self.series(k), v) for k, v in self.values.items()]
 
     def reset(self) -> None:
         super().reset()
@@ -232,6 +253,7 @@ class Histogram(Family):
         if bs != sorted(bs) or len(set(bs)) != len(bs):
             raise ValueError(f"{name}: buckets must be strictly increasing")
         self.buckets: tuple[float, ...] = tuple(bs) + (math.inf,)
+        self._le: dict[str, tuple[str, ...]] = {}   # dialect -> the buckets' `le` texts
         self.counts: dict[LabelValues, list[float]] = {}
         self.sums: dict[LabelValues, float] = {}
         self.reset()
@@ -239,30 +261,26 @@ class Histogram(Family):
     def observe(self, labels: Mapping[str, str] | Sequence[str] | None, value: float, n: int = 1) -> None:
         k = self.key(labels)
         counts = self.counts.setdefault(k, [0.0] * len(self.buckets))
-        for i, b in enumerate(self.buckets):
-            if value <= b:
-                counts[i] += n  # non-cumulative storage; cumulated when rendered
-                break
+        i = bisect_left(self.buckets, value)  # the first bucket with value <= le
+        if i < len(counts):
+            counts[i] += n  # non-cumulative storage; cumulated when rendered
         self.sums[k] = self.sums.get(k, 0.0) + value * n
 
     def count(self, labels: Mapping[str, str] | Sequence[str] | None = None) -> float:
         return sum(self.counts.get(self.key(labels), []))
 
-    def lines(self, d: Dialect) -> list[str]:
-        out: list[str] = []
+    def samples(self, d: Dialect) -> list[tuple[str, float]]:
+        out: list[tuple[str, float]] = []
+        les = self._le.get(d.name)
+        if les is None:
+            les = self._le[d.name] = tuple(d.number(b) for b in self.buckets)
         for k, counts in self.counts.items():
             acc = 0.0
-            for b, c in zip(self.buckets, counts):
+            for le, c in zip(les, counts):
                 acc += c
-                le = (("le", d.number(b)),)
-                out.append(f"{self.name}_bucket{self.label_text(k, le, d.le_first)} {d.number(acc)}")
-            lt = self.label_text(k)
-            if d.name == "node":  # prom-client order: buckets, _sum, _count
-                out.append(f"{self.name}_sum{lt} {d.number(self.sums[k])}")
-                out.append(f"{self.name}_count{lt} {d.number(acc)}")
-            else:                 # prometheus_client / client_golang: _count then _sum
-                out.append(f"{self.name}_count{lt} {d.number(acc)}")
-                out.append(f"{self.name}_sum{lt} {d.number(self.sums[k])}")
+                out.append((self.series(k, "_bucket", le, d.le_first), acc))
+            tail = [(self.series(k, "_count"), acc), (self.series(k, "_sum"), self.sums[k])]
+            out += tail[::-1] if d.name == "node" else tail  # prom-client: _sum first
         return out
 
     def reset(self) -> None:
@@ -303,16 +321,34 @@ class Registry:
         for f in self.families:
             f.reset()
 
+    def _created_family(self, f: Family) -> tuple[str, list[tuple[LabelValues, float]]] | None:
+        """prometheus_client's foo_created gauge after a counter or histogram, or None."""
+        if self.dialect.created and f.created_enabled and f.kind in ("counter", "histogram") and f.created:
+            base = f.name[:-6] if f.name.endswith("_total") else f.name
+            return f"{base}_created", list(f.created.items())
+        return None
+
     def render(self) -> str:
         d = self.dialect
         chunks: list[str] = []
         for f in self.families:
             lines = [f"# HELP {f.name} {_escape_help(f.help)}", f"# TYPE {f.name} {f.kind}"]
             lines += f.lines(d)
-            if d.created and f.created_enabled and f.kind in ("counter", "histogram") and f.created:
-                base = f.name[:-6] if f.name.endswith("_total") else f.name
-                lines += [f"# HELP {base}_created {_escape_help(f.help)}",
-                          f"# TYPE {base}_created gauge"]
-                lines += [f"{base}_created{f.label_text(k)} {d.number(v)}" for k, v in f.created.items()]
+            created = self._created_family(f)
+            if created is not None:
+                name, items = created
+                lines += [f"# HELP {name} {_escape_help(f.help)}", f"# TYPE {name} gauge"]
+                lines += [f"{name}{f.label_text(k)} {d.number(v)}" for k, v in items]
             chunks.append("\n".join(lines) + "\n")
         return ("\n" if d.blank_line else "").join(chunks)
+
+    def samples(self) -> list[tuple[str, float]]:
+        """Every (series text, value) a scrape reads now, in page order, without the text."""
+        out: list[tuple[str, float]] = []
+        for f in self.families:
+            out += f.samples(self.dialect)
+            created = self._created_family(f)
+            if created is not None:
+                name, items = created
+                out += [(f.series(k, name=name), v) for k, v in items]
+        return out

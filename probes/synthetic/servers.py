@@ -165,9 +165,7 @@ class _ManagedServer:
             return self
         binary = self._binary or find_binary(self.binary_name, required=True)
         assert binary is not None
-        if self.workdir is None:
-            self.workdir = Path(tempfile.mkdtemp(prefix=f"llmwatch-{self.name}-"))
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.prepare()
         attempts = 1 if self._fixed_port else 3
         for attempt in range(attempts):
             if not self._fixed_port:
@@ -184,6 +182,13 @@ class _ManagedServer:
                     self._cleanup_dir()
                     raise
         raise AssertionError("unreachable")
+
+    def prepare(self) -> Path:
+        """Create the workdir now (start() uses it), e.g. to put TSDB blocks in it before start."""
+        if self.workdir is None:
+            self.workdir = Path(tempfile.mkdtemp(prefix=f"llmwatch-{self.name}-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        return self.workdir
 
     def stop(self) -> None:
         """SIGTERM, SIGKILL after 5 s, then remove the temp dir we created."""
@@ -329,6 +334,11 @@ class PrometheusServer(_ManagedServer):
             }
         return cfg
 
+    @property
+    def data_dir(self) -> Path:
+        """The TSDB directory: blocks put here before start() (promtool backfill) are loaded."""
+        return self.prepare() / "data"
+
     def _write_config(self) -> None:
         self.config_path.write_text(json.dumps(self.config(), indent=2) + "\n")
 
@@ -337,7 +347,7 @@ class PrometheusServer(_ManagedServer):
         return [
             binary,
             f"--config.file={self.config_path}",
-            f"--storage.tsdb.path={self.workdir / 'data'}",
+            f"--storage.tsdb.path={self.data_dir}",
             f"--web.listen-address=127.0.0.1:{self.port}",
             "--web.enable-lifecycle",
             "--storage.tsdb.retention.time=1d",

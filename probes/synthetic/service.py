@@ -168,6 +168,9 @@ class Service:
                     raise ValueError(f"{self.name}: unknown gauges {sorted(unknown)}; "
                                      f"known: {sorted(self.default_gauges)}")
                 s = replace(s, gauges={**s.gauges, **{k: float(v) for k, v in value.items()}})
+            elif key == "reset":
+                if value:  # every setting back to the defaults (the demo's "heal")
+                    s = Settings(rate=self.traffic.rate if self.traffic else 0.0, down=s.down)
             elif key == "restart":
                 if value:
                     with self.lock:
@@ -204,15 +207,25 @@ class Service:
     # ---- traffic ---------------------------------------------------------------------------
     def tick(self, now: float) -> None:
         """Emit the requests due since the last tick (deterministic spacing: exact rates)."""
+        self._advance(now, None)
+
+    def tick_at(self, t: float) -> None:
+        """The same generator in simulated time: events stamped t (history backfill, see
+        probes/synthetic/history.py). Live ticks before t are then skipped, so nothing is counted twice."""
+        self._advance(t, t)
+
+    def _advance(self, now: float, at: float | None) -> None:
         with self.lock:
             if self._last_tick is None:
                 self._last_tick = now
                 return
-            dt = max(0.0, now - self._last_tick)
+            if now < self._last_tick:  # history ran ahead of the clock: wait for it
+                return
+            dt = now - self._last_tick
             self._last_tick = now
             if self.settings.down:
                 return
-            t = max(time.time(), self._last_t)
+            t = max(time.time() if at is None else at, self._last_t)
             self._last_t = t
             if self.traffic is not None:
                 self._due += self.settings.rate * dt

@@ -46,9 +46,15 @@ class Stack:
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
-    def start(self) -> "Stack":
+    def serve(self) -> "Stack":
+        """Open every service's port, without traffic yet: history (probes/synthetic/history.py)
+        can then be generated for the ports the scrapes will see, before start() goes live."""
         for srv in self.servers.values():
-            srv.start()
+            srv.start()  # idempotent: a running server keeps its port
+        return self
+
+    def start(self) -> "Stack":
+        self.serve()
         now = time.time()
         for s in self.services.values():
             s.tick(now)
