@@ -51,7 +51,8 @@ async def render(app_ctx, screen: str, size: tuple[int, int], fmt: str, timeout:
                     loaded = False
         await pilot.pause(settle)
         if fmt == "svg":
-            return app.export_screenshot(title="llmwatch"), loaded
+            from tui.svgtext import keep_leading_spaces
+            return keep_leading_spaces(app.export_screenshot(title="llmwatch")), loaded
         return screen_text(app), loaded
 
 

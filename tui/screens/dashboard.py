@@ -227,8 +227,8 @@ class DashboardScreen(Screen):
         inst = self.instant
         if inst is not None:
             self._apply_stats()
-            spend = self.ranges.spend_range if self.ranges else None
-            self.panels["cost"].update_data((inst.cost, inst.cost_bars, spend))
+            spend = (self.ranges.spend_range, self.ranges.range_s) if self.ranges else (None, None)
+            self.panels["cost"].update_data((inst.cost, inst.cost_bars, *spend))
             self.panels["routing"].update_data((inst.local_share, inst.routing, inst.local_shares))
             self.panels["serving"].update_data(inst.serving)
             self.panels["gpu"].update_data((inst.gpus, inst.memory, self.models))

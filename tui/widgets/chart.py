@@ -1,9 +1,10 @@
 """Time-series charts drawn by plotext and handed to Textual as rich Text.
 
 Why plotext: braille line plots with axes and ticks in a few ms, no terminal of its own (we
-only take its built string). The x axis is time before the end of the range ("-45m" ... "0"),
-which reads the same at any hour; values are scaled to the unit people read (ratio -> %,
-bytes -> GiB) so tick labels are short.
+only take its built string). The x axis is labelled with local clock times at round steps
+(HH:MM, or MM-DD over days), as Grafana does, so a spike reads "at 14:05", and the axis always
+spans the whole range; values are scaled to the unit people read (ratio -> %, bytes -> GiB) so
+tick labels are short.
 
 Never raises, never hangs: points arrive sanitised (probes.dashboard_model.chart_points: finite,
 bounded, inside the window), the plot size is bounded, anything that still does not scale to a
@@ -13,6 +14,7 @@ finite number is skipped, and an exception from plotext becomes a message on the
 from __future__ import annotations
 
 import math
+import time
 from typing import Sequence
 
 import plotext
@@ -36,13 +38,21 @@ def scale_for(unit: str) -> tuple[float, str]:
     return _SCALE.get(unit, (1.0, unit))
 
 
-def time_axis(range_s: float) -> tuple[float, str]:
-    """Divide seconds by this to get the x unit named by the suffix."""
-    if range_s > 2 * 86400:
-        return 86400.0, "d"
-    if range_s > 3 * 3600:
-        return 3600.0, "h"
-    return 60.0, "m"
+# Tick steps a person reads as round clock times; the first that leaves room for every label wins.
+TICK_STEPS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 2 * 86400, 7 * 86400)
+TICK_CELLS = 8   # a label ("14:05", "11-22") and its gap
+
+
+def clock_ticks(start: float, end: float, width: int) -> tuple[list[float], list[str]]:
+    """Round local clock times inside [start, end] and their labels, at most width // 8 of them."""
+    span = max(end - start, 1.0)
+    room = max(2, width // TICK_CELLS)
+    step = next((s for s in TICK_STEPS if span / s <= room), TICK_STEPS[-1])
+    offset = time.localtime(end).tm_gmtoff  # round in local time: 14:00, not 14:00 UTC
+    first = math.ceil((start + offset) / step) * step - offset
+    fmt = "%m-%d" if step >= 86400 else "%H:%M"
+    positions = [first + i * step for i in range(int((end - first) // step) + 1)]
+    return positions, [time.strftime(fmt, time.localtime(p)) for p in positions]
 
 
 def render_chart(chart: Chart, width: int, height: int, lines: Sequence[Line] | None = None,
@@ -66,14 +76,14 @@ def render_chart(chart: Chart, width: int, height: int, lines: Sequence[Line] | 
 MAX_WIDTH, MAX_HEIGHT = 400, 200
 
 
-def _xy(points, start: float, end: float, div: float, factor: float) -> tuple[list[float], list[float]]:
+def _xy(points, start: float, end: float, factor: float) -> tuple[list[float], list[float]]:
     """Plot coordinates: finite, and clamped to the x limits. A point just outside them (the
     model allows a step of tolerance) with a steep segment made plotext's native line drawing
     abort with std::bad_alloc (found by tests/test_properties.py)."""
     xs, ys = [], []
-    lo = (start - end) / div
+    lo = start - end  # x is seconds before the end of the range
     for t, v in points:
-        x, y = (t - end) / div, v * factor
+        x, y = t - end, v * factor
         if math.isfinite(x) and math.isfinite(y):
             xs.append(min(max(x, lo), 0.0))
             ys.append(y)
@@ -83,13 +93,12 @@ def _xy(points, start: float, end: float, div: float, factor: float) -> tuple[li
 def _render(chart: Chart, width: int, height: int, lines: Sequence[Line], ascii: bool, colour: bool,
             legend: bool) -> Text:
     factor, _ = scale_for(chart.unit)
-    div, suffix = time_axis(max(chart.end - chart.start, 1.0))
     fig = plotext.figure
     fig.clear()
     fig.plot_size(width, height - (1 if legend else 0))
     fig.theme("colorless" if not colour else "dark")
     for i, line in enumerate(lines):
-        xs, ys = _xy(line.points, chart.start, chart.end, div, factor)
+        xs, ys = _xy(line.points, chart.start, chart.end, factor)
         if not xs:
             continue
         if ascii:
@@ -101,7 +110,9 @@ def _render(chart: Chart, width: int, height: int, lines: Sequence[Line], ascii:
         if len(xs) > 1:
             sig.lines()
         fig.draw(sig)
-    fig.ruler("x").lim(-(chart.end - chart.start) / div, 0)  # the whole range, never the future
+    ticks, labels = clock_ticks(chart.start, chart.end, width)
+    fig.ruler("x").lim(chart.start - chart.end, 0)  # the whole range, never the future
+    fig.ruler("x").ticks([t - chart.end for t in ticks], labels)
     fig.legend(False)
     built = str(fig.build()).rstrip("\n")
     if ascii:
@@ -109,19 +120,20 @@ def _render(chart: Chart, width: int, height: int, lines: Sequence[Line], ascii:
     text = _foreground_only(Text.from_ansi(built, no_wrap=True, end=""), colour)
     if legend:
         text.append("\n")
-        text.append_text(legend_text(lines, suffix, ascii, colour))
+        text.append_text(legend_text(lines, ascii, colour))
     return text
 
 
-def legend_text(lines: Sequence[Line], suffix: str, ascii: bool = False, colour: bool = True) -> Text:
-    """One line under the chart: a coloured mark and the name of each series, and the x unit."""
+def legend_text(lines: Sequence[Line], ascii: bool = False, colour: bool = True) -> Text:
+    """One line under the chart: a coloured mark and the name of each series."""
     out = Text(no_wrap=True, overflow="ellipsis", end="")
-    out.append(f"{suffix} ago ", style="dim")
     for i, line in enumerate(lines):
         mark = ASCII_MARKERS[i % len(ASCII_MARKERS)] if ascii else "■"
         style = Style(color=Color.from_rgb(*PALETTE[i % len(PALETTE)])) if colour else Style()
-        out.append(f" {mark} ", style=style)
-        out.append(plain(line.name, 80))
+        if i:
+            out.append("  ")
+        out.append(mark, style=style)
+        out.append(" " + plain(line.name, 80))
     return out
 
 

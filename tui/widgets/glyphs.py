@@ -19,6 +19,17 @@ _BOX = str.maketrans({
 })
 
 
+# Over-threshold marks beside a value, so a status never relies on colour alone (NO_COLOR,
+# colour-blind readers, a monochrome mail of `llmwatch snapshot --format text`).
+LEVEL_MARKS = {"warning": "▲", "critical": "✖"}
+ASCII_LEVEL_MARKS = {"warning": "!", "critical": "!!"}
+
+
+def level_mark(level: str, ascii: bool = False) -> str:
+    """"▲" for warning, "✖" for critical ("!" / "!!" in --ascii), "" otherwise."""
+    return (ASCII_LEVEL_MARKS if ascii else LEVEL_MARKS).get(level, "")
+
+
 def sparkline(values: Sequence[float], width: int, ascii: bool = False) -> str:
     """The last `width` values scaled between their min and max; flat data is a flat line."""
     vals = [v for v in values if math.isfinite(v)][-width:]

@@ -17,7 +17,7 @@ from probes.signals import SignalValue
 from probes.units import format_state, format_value
 from tui.output import plain
 from tui.widgets.chart import render_chart, scale_for
-from tui.widgets.glyphs import hbar, sparkline
+from tui.widgets.glyphs import hbar, level_mark, sparkline
 from tui.widgets.panel import Panel
 
 STATE_WORDS = {"not_exported": "not exported", "no_traffic": "no traffic", "no_data": "no data",
@@ -64,6 +64,9 @@ class StatsPanel(Panel):
             cell = Text(st.title + "\n", style="dim")
             style = level_style(self, st.level) if st.state == "ok" else "bold"
             cell.append(st.text, style=style)
+            mark = level_mark(st.level, self.ascii) if st.state == "ok" else ""
+            if mark:
+                cell.append(" " + mark, style=style)
             cell.append("\n" + fit(st.detail, cell_w), style="dim")
             if st.trend and height >= 4:
                 cell.append("\n" + sparkline(st.trend, cell_w, self.ascii), style=style if self.colour else "")
@@ -104,12 +107,11 @@ class ChartPanel(Panel):
         shown = [sel] if sel is not None else list(lines)
         unit = scale_for(chart.unit)[1]
         text = render_chart(chart, width, height - 1, shown, ascii=self.ascii, colour=self.colour)
-        head = Text(f"{unit}", style="dim")
         if sel is not None:
             last = format_value(sel.last, chart.unit)
-            head.append(f"  {fit(sel.name, 60)}: {last}  ({self.cursor + 1}/{len(lines)})", style="bold")
+            head = Text(f"{fit(sel.name, 60)}: {last}  ({self.cursor + 1}/{len(lines)})", style="bold")
         else:
-            head.append(f"  {len(lines)} series", style="dim")
+            head = Text(f"{len(lines)} series" + (f" in {unit}" if unit else ""), style="dim")
         note = chart.dropped.note()
         if note:  # what the answers held that cannot be drawn: say so rather than hide it
             head.append(f"  {note}", style="bold" if self.colour else "")
@@ -159,20 +161,36 @@ class BarsPanel(Panel):
 
 
 class CostPanel(BarsPanel):
+    """Rates on the first line, spend on the second, each window named: "last 1h" is the chart
+    range, "today" runs from local midnight (so the two differ before 01:00)."""
+
+    LABELS = {"cost_rate": "now", "savings_rate": "local savings", "spend_today": "today since 00:00"}
+
     def head(self) -> Text:
-        stats, _bars, spend = self.data
-        out = Text(no_wrap=True, overflow="ellipsis", end="")
+        stats, _bars, spend, range_s = (*self.data, None, None)[:4]
         if not stats:
             return state_text("not_exported", "no detected system counts cost or tokens with prices")
-        for st in stats:
-            if st.key == "savings_rate" and st.state != "ok":
-                continue
-            out.append(f"{st.title} ", style="dim")
-            out.append(st.text + "  ", style="bold")
-        if spend is not None:
-            out.append("range ", style="dim")
-            out.append(format_value(spend, "$"), style="bold")
+        rates = [st for st in stats if st.key != "spend_today" and (st.key != "savings_rate" or st.state == "ok")]
+        spent = [st for st in stats if st.key == "spend_today"]
+        out = Text(no_wrap=True, overflow="ellipsis", end="")
+        self._items(out, [(self.LABELS.get(st.key, st.title), st.text) for st in rates])
+        items = []
+        if spend is not None and range_s:
+            from probes.durations import format_duration
+            items.append((f"last {format_duration(range_s)}", format_value(spend, "$")))
+        items += [(self.LABELS[st.key], st.text) for st in spent]
+        if items:
+            out.append("\n")
+            self._items(out, items)
         return out
+
+    @staticmethod
+    def _items(out: Text, items: list[tuple[str, str]]) -> None:
+        for i, (label, value) in enumerate(items):
+            if i:
+                out.append("   ")
+            out.append(label + " ", style="dim")
+            out.append(value, style="bold")
 
     def rows(self) -> Sequence[Bar]:
         return super().rows() if self.data else ()
@@ -296,11 +314,22 @@ class HealthPanel(Panel):
 
 
 class AlertsPanel(Panel):
+    """Firing and pending alerts, coloured by severity (the colours are theme variables in
+    llmwatch.tcss: critical $error, warning $warning, anything else $primary; pending dimmer)."""
+
+    COMPONENT_CLASSES = {"alert--critical", "alert--warning", "alert--info", "alert--pending"}
+
     def rows(self):
         return self.data[0] if self.data else ()
 
     def row_labels(self, row) -> dict[str, str]:
         return dict(row.labels)
+
+    def _severity_style(self, severity: str, state: str):
+        if not self.colour:
+            return "bold" if state == "firing" else ""
+        kind = "pending" if state != "firing" else {"critical": "critical", "warning": "warning"}.get(severity, "info")
+        return self.get_component_rich_style(f"alert--{kind}")
 
     def body(self, width: int, height: int) -> RenderableType:
         alerts, error, now = self.data
@@ -314,15 +343,16 @@ class AlertsPanel(Panel):
         out = Text(no_wrap=True, overflow="ellipsis", end="")
         for i, a in enumerate(alerts[: max(1, height // 2)]):
             sev = a.labels.get("severity", "")
-            level = "critical" if a.state == "firing" and sev == "critical" else (
-                "warning" if a.state == "firing" else "none")
+            style = self._severity_style(sev, a.state)
             age = _age(now - a.active_at.timestamp()) if a.active_at else "-"
             summary = a.annotations.get("summary") or a.annotations.get("description") or ""
             if i:
                 out.append("\n")
-            out.append(f"{fit(a.state, 8):<8}", style=level_style(self, level))
-            out.append(fit(a.name, max(10, width - 30)), style=_row_style(self, i) or "bold")
-            out.append(f"  {fit(sev, 10)}  for {age}", style="dim")
+            out.append(f"{fit(a.state, 8):<8}", style=style)
+            out.append(fit(a.name, max(10, width - 30)), style=_row_style(self, i) or style)
+            out.append("  ")
+            out.append(fit(sev or "-", 10), style=style)
+            out.append(f"  for {age}", style="dim")
             out.append("\n  " + fit(summary, max(10, width - 3)))
         if len(alerts) > height // 2:
             out.append(f"\n+{len(alerts) - height // 2} more (a: alerts screen)", style="dim")
