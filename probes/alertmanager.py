@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 from urllib.parse import quote
 
@@ -24,6 +24,7 @@ from probes.config import Endpoint
 from probes.http import Response
 from probes.promtypes import AmError, ApiError, ApiResult, parse_time
 from probes.shape import ShapeError, arr, labels, obj, strs, text
+from probes.timestamps import rfc3339
 
 __all__ = ["AlertmanagerClient", "AmAlert", "AmError", "Silence", "Matcher", "MatcherError", "parse_matcher",
            "parse_matchers"]
@@ -60,15 +61,6 @@ class Silence:
     created_by: str
     comment: str
     updated_at: datetime | None = None
-
-
-def rfc3339(t: datetime | float) -> str:
-    """A datetime (naive means UTC) or unix seconds -> '2026-11-22T05:24:33.000Z'."""
-    if not isinstance(t, datetime):
-        t = datetime.fromtimestamp(float(t), tz=timezone.utc)
-    elif t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _parse_alerts(doc: Any) -> list[AmAlert]:

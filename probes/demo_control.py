@@ -15,10 +15,11 @@ Every route of probes/synthetic/control.py (POST /control/<name> with any settin
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from probes.synthetic.control import ControlServer
-from probes.synthetic.service import Reply, Request, json_reply
+from probes.synthetic.service import Reply, Request
 
 BREAK_ERROR_RATE = 0.5
 ACTIONS = {
@@ -48,19 +49,24 @@ class DemoControl(ControlServer):
 
     def _route(self, req: Request, parts: list[str]) -> Reply:
         if req.method == "GET" and not parts:
-            return json_reply(self.describe())
+            return _reply(self.describe())
         if req.method == "POST" and len(parts) == 2 and parts[0] in ACTIONS:
             action, name = parts
             if name not in self.stack.services:  # -> 404 naming the services
                 raise KeyError(f"no service {name!r}; the demo runs: {', '.join(self.stack.services)}")
             {"break": break_service, "down": down_service, "heal": heal_service}[action](self.stack, name)
-            return json_reply({"service": name, "action": action, "meaning": ACTIONS[action]})
+            return _reply({"service": name, "action": action, "meaning": ACTIONS[action]})
         return super()._route(req, parts)
 
     def describe(self) -> dict[str, Any]:
         return {"services": list(self.stack.services),
                 "routes": {f"POST /{a}/<service>": what for a, what in ACTIONS.items()},
                 "examples": examples(self.url, self.stack)}
+
+
+def _reply(obj: dict[str, Any]) -> Reply:
+    """JSON with a final newline, so a curl in a terminal leaves the prompt on its own line."""
+    return Reply(200, (json.dumps(obj, indent=1) + "\n").encode(), "application/json")
 
 
 def examples(url: str, stack: Any) -> list[str]:

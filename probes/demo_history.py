@@ -9,7 +9,7 @@ puts the result where the dashboard reads it:
   before Prometheus starts, so it loads them. promtool writes one service's blocks while Python
   generates the next.
 - without Prometheus: the histories are kept and written into the direct-scrape store when the
-  dashboard builds its client (probes.scrape.ScrapeClient.store), then dropped.
+  dashboard builds its client (probes.scrape.ScrapeClient.store).
 
 Where history meets live data: Prometheus 2.42 applies scrape targets on a 5 s tick, so its first
 scrape comes at least 5 s after it starts. History therefore ends LEAD_S after generation begins
@@ -98,9 +98,8 @@ def keep_for_store(stack: Any, seconds: float, step: float) -> Backfill:
 
 
 def prefill_store(store: Any, report: Backfill | None, targets: dict[str, str]) -> int:
-    """Write the kept histories into a direct-scrape Store (job -> host:port instance), once."""
+    """Write the kept histories into a direct-scrape Store (job -> host:port instance). Kept for
+    the demo's life (a few MB), so every dashboard built on it (screenshots make several) starts full."""
     if report is None:
         return 0
-    n = sum(fill_store(store, hist, targets[job]) for job, hist in report.histories.items() if job in targets)
-    report.histories.clear()
-    return n
+    return sum(fill_store(store, hist, targets[job]) for job, hist in report.histories.items() if job in targets)

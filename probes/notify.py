@@ -26,6 +26,7 @@ from probes.http import ClientOptions, FetchError, fetch, make_client
 from probes.redact import display_url
 from probes.redact import scrub, webhook_display
 from probes.textsafe import clean
+from probes.timestamps import rfc3339
 from probes.watch import Change
 
 
@@ -41,7 +42,8 @@ def payload(change: Change, host: str) -> dict:
         "initial": change.initial,
         "summary": scrub(change.summary),
         "value": value,
-        "timestamp": change.at,
+        "timestamp": rfc3339(change.at),
+        "timestamp_epoch": round(change.at, 3),
         "host": host,
     }
 

@@ -77,3 +77,28 @@ def test_shared_options_alone_open_the_dashboard(tmp_path, argv, header):
         assert "Missing command" not in screen
         assert term.stop("q") == 0
     assert DEFAULT_COMMAND == "dashboard"
+
+
+DURATION_NAMES = {"timeout", "every", "interval", "since", "scrape_wait", "duration", "refresh", "range_",
+                  "history", "window"}
+
+
+def test_every_duration_option_shows_metavar_duration(tmp_path):
+    import re
+
+    looks_like = re.compile(r"^\d+(ms|s|m|h|d|w)$")
+    wrong = []
+    for path in _subcommands():
+        cmd = cli
+        ctx = click.Context(cli)
+        for part in path:
+            cmd = cmd.get_command(ctx, part)
+            ctx = click.Context(cmd, parent=ctx)
+        for p in cmd.params:
+            if not isinstance(p, click.Option) or p.is_flag:
+                continue
+            if p.name in DURATION_NAMES or (isinstance(p.default, str) and looks_like.match(p.default)):
+                if p.make_metavar(ctx) != "DURATION":
+                    wrong.append(f"llmwatch {' '.join(path)} {p.opts[0]}: {p.make_metavar(ctx)}")
+    assert not wrong, wrong
+    assert "--timeout DURATION" in _run("check", "--help", tmp_path=tmp_path).stdout

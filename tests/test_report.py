@@ -31,6 +31,20 @@ def test_nagios_first_line_and_perfdata():
     assert "\x1b" not in "\n".join(lines) and "\x07" not in "\n".join(lines)
 
 
+def test_nagios_long_output_is_worst_first_like_check_multi():
+    run = CheckRun(results=tuple(CheckResult(n, "health", st, n) for n, st in (
+        ("a-ok", Status.OK), ("b-unknown", Status.UNKNOWN), ("c-crit", Status.CRITICAL), ("d-warn", Status.WARNING),
+        ("e-crit", Status.CRITICAL), ("f-ok", Status.OK))), duration_s=0.1, started_at=0.0, deadline_s=10)
+    lines = render_nagios(run).splitlines()[1:]
+    assert [line.split()[1] for line in lines] == ["c-crit", "e-crit", "d-warn", "b-unknown", "a-ok", "f-ok"]
+
+
+def test_json_started_at_is_rfc3339_utc_with_an_epoch_beside_it():
+    data = json.loads(render_json(a_run()))
+    assert data["started_at"] == "2026-11-22T05:00:00.000Z"
+    assert data["started_at_epoch"] == 1795323600.0
+
+
 def test_perf_item_quoting_and_trimming():
     assert perf_item(Perf("it's=odd", 1.0)) == "'it''s_odd'=1"
     assert perf_item(Perf("t", 0.5, "s", "1", "2", 0, 10)) == "'t'=0.5s;1;2;0;10"

@@ -116,7 +116,8 @@ async def test_webhook_retries_and_keeps_order(hook_server):
         await asyncio.sleep(0.05)
     task.cancel()
     await client.aclose()
-    assert [r["timestamp"] for r in Hook.received] == [c.at for c in changes]
+    assert [r["timestamp_epoch"] for r in Hook.received] == [c.at for c in changes]
+    assert [r["timestamp"] for r in Hook.received] == [f"2026-11-22T05:00:0{i}.000Z" for i in range(3)]
     assert Hook.received[0]["text"].startswith("[h1] 2026-11-22T05:00:00Z gw OK -> CRITICAL")
     assert len(logs) == 2 and all("SECRETXYZ" not in line for line in logs)
 

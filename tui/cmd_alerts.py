@@ -146,7 +146,8 @@ def alerts_cmd(ctx, fmt, states, show_silences):
 # -- rendering -----------------------------------------------------------------------------------
 
 def _iso(dt: datetime | None) -> str | None:
-    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if dt else None
+    from probes.timestamps import rfc3339
+    return rfc3339(dt, 6) if dt else None
 
 
 def _label_text(labels, skip=("alertname", "severity")) -> str:
@@ -269,7 +270,8 @@ def _refuse_if_readonly(readonly: bool, what: str) -> None:
 @alerts_cmd.command("silence")
 @shared_options
 @click.argument("matchers", nargs=-1, required=True)
-@click.option("--duration", "-d", default="2h", show_default=True, help="How long the silence lasts (30m, 2h, 1d).")
+@click.option("--duration", "-d", default="2h", show_default=True, metavar="DURATION",
+              help="How long the silence lasts (30m, 2h, 1d).")
 @click.option("--comment", "-c", default=None, help="Why (required, as amtool requires).")
 @click.option("--author", "-a", default=None, help="Who  [default: $USER].")
 @click.pass_context

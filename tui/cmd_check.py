@@ -9,15 +9,14 @@ import sys
 import click
 
 from tui.cmd_dashboard import scrape_auth_option, scrape_targets
-from tui.options import config_options, load, positive_duration
+from tui.options import config_options, duration_option, load
 
 
-_duration = positive_duration  # the shared "10s"-style option parser
 
 
 def check_options(f):
-    f = click.option("--timeout", "timeout", default="10s", show_default=True, callback=_duration,
-                     help="One deadline for all checks together; never exceeded.")(f)
+    f = duration_option("--timeout", "timeout", default="10s",
+                        help="One deadline for all checks together; never exceeded.")(f)
     f = click.option("--url", "urls", multiple=True, metavar="URL", help="Also health-check this URL (repeatable).")(f)
     f = click.option("--only", multiple=True, metavar="GLOB", help="Run only checks whose name matches (repeatable).")(f)
     f = click.option("--skip", multiple=True, metavar="GLOB", help="Skip checks whose name matches (repeatable).")(f)
@@ -111,7 +110,7 @@ def wants_color(stream) -> bool:
                    "UNKNOWN 'needs Prometheus'), targets are checked from the scrapes, alerts are skipped "
                    "(nothing evaluates alerting rules).")
 @scrape_auth_option
-@click.option("--scrape-wait", "scrape_wait", default="10s", show_default=True, callback=_duration,
+@duration_option("--scrape-wait", "scrape_wait", default="10s",
               help="With --scrape: time between the two scrapes. Rates need two samples, so the [slo] window "
                    "becomes this span; --timeout counts after the second scrape.")
 @click.pass_context

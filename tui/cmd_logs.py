@@ -19,12 +19,11 @@ from datetime import datetime
 import click
 
 from probes.status import EXIT_OK, EXIT_UNKNOWN
-from tui.options import config_options, duration_between, load, positive_duration
+from tui.options import config_options, duration_between, duration_option, load
 
 OUTPUTS = ("default", "raw", "jsonl")
 
 
-_duration = positive_duration  # the shared "10s"-style option parser
 
 
 def _rfc3339(ctx, param, value):
@@ -49,8 +48,8 @@ def _limit(ctx, param, value):
 @click.command("logs")
 @config_options
 @click.argument("query")
-@click.option("--since", default="15m", show_default=True, callback=duration_between(0.0, 100 * 365 * 86400.0),
-              help="How far back to look (ignored with --from).")
+@duration_option("--since", default="15m", callback=duration_between(0.0, 100 * 365 * 86400.0),
+                 help="How far back to look (ignored with --from).")
 @click.option("--from", "from_", metavar="RFC3339", callback=_rfc3339, help="Start of the window, e.g. 2026-11-22T05:00:00Z.")
 @click.option("--to", "to", metavar="RFC3339", callback=_rfc3339, help="End of the window (default now).")
 @click.option("--limit", default=200, show_default=True, type=int, callback=_limit, help="Most lines to print.")
@@ -59,8 +58,8 @@ def _limit(ctx, param, value):
               help="Print the last lines, then new lines as they arrive (polling) until Ctrl-C.")
 @click.option("--output", "-o", type=click.Choice(OUTPUTS), default="default", show_default=True,
               help="default: time, labels, line; raw: the line only; jsonl: one JSON object per line.")
-@click.option("--timeout", default="10s", show_default=True, callback=_duration, help="Timeout of each request.")
-@click.option("--interval", default="2s", show_default=True, callback=_duration, help="Poll interval with --follow.")
+@duration_option("--timeout", default="10s", help="Timeout of each request.")
+@duration_option("--interval", default="2s", help="Poll interval with --follow.")
 @click.pass_context
 def logs_cmd(ctx, query, since, from_, to, limit, forward, follow, output, timeout, interval):
     """Print the Loki log lines matching QUERY (LogQL) in a time window, like `logcli query`.

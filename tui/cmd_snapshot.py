@@ -38,9 +38,12 @@ async def render(app_ctx, screen: str, size: tuple[int, int], fmt: str, timeout:
         now = app_ctx.clock()
         request = LogRequest(log_query or '{job=~".+"}', now - app_ctx.config.dashboard.range, None, "snapshot")
     app = LlmwatchApp(app_ctx, screen, request)
+    until = asyncio.get_running_loop().time() + timeout
     async with app.run_test(size=size) as pilot:
         dash = app.get_screen("dashboard")
         loaded = await dash.wait_loaded(timeout) if screen == "dashboard" else True
+        if screen == "dashboard" and app_ctx.scrape_mode:
+            loaded = await _after_second_scrape(dash, app_ctx.prometheus, until) and loaded
         if screen != "dashboard":
             await pilot.pause(0.1)
             waiter = getattr(app.screen, "wait_loaded", None)
@@ -54,6 +57,24 @@ async def render(app_ctx, screen: str, size: tuple[int, int], fmt: str, timeout:
             from tui.svgtext import keep_leading_spaces
             return keep_leading_spaces(app.export_screenshot(title="llmwatch")), loaded
         return screen_text(app), loaded
+
+
+async def _after_second_scrape(dash, client, until: float) -> bool:
+    """Direct scrape: rates need two scrapes (as `check --scrape` knows), so wait for the second
+    round, then poll every source once more on the filled store. False if `until` came first."""
+    loop = asyncio.get_running_loop()
+    while getattr(client, "scrapes", 2) < 2:
+        if loop.time() >= until:
+            return False
+        await asyncio.sleep(0.05)
+    before = {name: p.answered for name, p in dash.pollers.items()}
+    for p in dash.pollers.values():
+        p.wake()
+    while any(p.answered <= before[name] for name, p in dash.pollers.items()):
+        if loop.time() >= until:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
 
 def screen_text(app) -> str:
@@ -70,14 +91,14 @@ def screen_text(app) -> str:
 @config_options
 @dashboard_options
 @click.option("--screen", type=click.Choice(["dashboard", "alerts", "logs"]), default="dashboard", show_default=True)
-@click.option("--size", default="160x48", show_default=True, help="Terminal size WIDTHxHEIGHT.")
+@click.option("--size", default="160x48", show_default=True, metavar="WIDTHxHEIGHT", help="Terminal size.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write here (.svg -> SVG, anything else -> text). Default: text to stdout.")
 @click.option("--format", "fmt", type=click.Choice(["svg", "text"]), default=None,
               help="Output format (default: from --output's suffix, else text).")
 @click.option("--timeout", default="20s", show_default=True, metavar="DURATION", callback=positive_duration,
               help="Longest wait for every panel to load; then render what is there and exit 1.")
-@click.option("--query", "log_query", default=None, help="LogQL for --screen logs (default {job=~\".+\"}).")
+@click.option("--query", "log_query", default=None, metavar="LOGQL", help="LogQL for --screen logs (default {job=~\".+\"}).")
 @click.pass_context
 def snapshot_cmd(ctx, range_, refresh, theme, ascii_, readonly, scrape, screen, size, output, fmt, timeout, log_query):
     """Render a screen once, headless, when its data has loaded; exit 0, or 1 if a source timed out."""

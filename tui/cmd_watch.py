@@ -10,7 +10,7 @@ import time
 import click
 
 from tui.cmd_check import check_options, options_from, run_once
-from tui.options import config_options, duration_between, load
+from tui.options import config_options, duration_between, duration_option, load
 
 MIN_EVERY_S = 1.0  # a check run every millisecond would hammer the services it watches
 
@@ -24,8 +24,8 @@ def _positive_int(ctx, param, value):
 @click.command("watch")
 @config_options
 @check_options
-@click.option("--every", default="60s", show_default=True, callback=duration_between(MIN_EVERY_S, 86400.0, inclusive_low=True),
-              help="Time between check runs (1s to 1d).")
+@duration_option("--every", default="60s", callback=duration_between(MIN_EVERY_S, 86400.0, inclusive_low=True),
+                 help="Time between check runs (1s to 1d).")
 @click.option("--failure-threshold", default=3, show_default=True, callback=_positive_int,
               help="Consecutive failures before a failure is announced.")
 @click.option("--success-threshold", default=2, show_default=True, callback=_positive_int,

@@ -78,3 +78,11 @@ def duration_between(low: float, high: float, *, inclusive_low: bool = False):
             raise click.BadParameter(f"the maximum is {format_duration(high)}, got {value!r}")
         return seconds
     return callback
+
+
+def duration_option(*decls: str, default: str | None, help: str, callback=None, **kw) -> Callable:
+    """A "10s"-style option: metavar DURATION, parsed to seconds by `callback` (default
+    positive_duration: > 0, at most a day), default shown."""
+    kw.setdefault("show_default", default is not None)
+    return click.option(*decls, default=default, metavar="DURATION", callback=callback or positive_duration,
+                        help=help, **kw)

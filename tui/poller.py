@@ -33,7 +33,8 @@ class Poller:
         self.ready = ready                 # wait for this before the first poll (meta first)
         self.paused = False
         self.source = Source(name)
-        self.polls = 0
+        self.polls = 0                     # polls started
+        self.answered = 0                  # polls finished (ok or failed)
         self.reported = asyncio.Event()    # set after the first poll, ok or not
         self._wake = asyncio.Event()
 
@@ -65,6 +66,7 @@ class Poller:
             self._failed(now, one_line(str(exc) or type(exc).__name__, 300))
         else:
             self.source = Source(self.name, True, "", self.clock(), None)
+            self.answered += 1
             self.reported.set()
             try:
                 self.on_result(self.name, result, self.source)
@@ -75,6 +77,7 @@ class Poller:
         prev = self.source
         since = prev.stale_since if not prev.ok and prev.stale_since else now
         self.source = replace(prev, ok=False, error=error, stale_since=since)
+        self.answered += 1
         self.reported.set()
         try:
             self.on_result(self.name, None, self.source)

@@ -16,6 +16,7 @@ from probes.checks import CheckResult, CheckRun, Perf
 from probes.status import Status
 from probes.textsafe import clean
 from tui import output
+from probes.timestamps import rfc3339
 
 FORMATS = ("text", "nagios", "json", "prom")
 
@@ -104,6 +105,15 @@ def perf_item(p: Perf) -> str:
     return f"{_perf_label(p.label)}={';'.join(fields)}"
 
 
+# Long output order, as check_multi prints it: what needs a person first.
+WORST_FIRST = {Status.CRITICAL: 0, Status.WARNING: 1, Status.UNKNOWN: 2, Status.OK: 3}
+
+
+def worst_first(results):
+    """CRITICAL, then WARNING, UNKNOWN, OK; the run's own order within each (stable)."""
+    return sorted(results, key=lambda r: WORST_FIRST.get(r.status, 2))
+
+
 def render_nagios(run: CheckRun) -> str:
     perf = [perf_item(p) for r in run.results for p in r.perfdata if _num(p.value)]
     summary = clean(run.summary(), max_len=400).replace("|", "/")
@@ -111,7 +121,7 @@ def render_nagios(run: CheckRun) -> str:
     if perf:
         first += " | " + " ".join(perf)
     lines = [first]
-    for r in run.results:
+    for r in worst_first(run.results):
         silenced = " (silenced)" if r.silenced else ""
         lines.append(f"[{r.status.name}] {clean(r.name, max_len=80)} ({r.kind}): "
                      f"{clean(r.summary, max_len=300).replace('|', '/')}{silenced}")
@@ -132,7 +142,8 @@ def run_to_dict(run: CheckRun) -> dict:
         "exit_code": run.exit_code,
         "summary": run.summary(),
         "duration_s": round(run.duration_s, 4),
-        "started_at": run.started_at,
+        "started_at": rfc3339(run.started_at),
+        "started_at_epoch": round(run.started_at, 3),
         "checks": [
             {
                 "name": r.name,
