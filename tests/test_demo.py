@@ -27,7 +27,7 @@ import pytest
 from probes.config import parse_config
 from probes.demo import ERROR_ALERTS, STACKS, Demo, DemoError, resolve_stack
 from tests.conftest import require_binary
-from tests.harness.terminal import clean_env, console_script
+from tests.harness.screen_terminal import clean_env, console_script
 from tests.harness.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[1]

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from tests.conftest import require_binary
-from tests.harness.terminal import clean_env, console_script
+from tests.harness.screen_terminal import clean_env, console_script
 from tests.harness.waiting import wait_for
 from tests.test_demo import DemoProcess
 

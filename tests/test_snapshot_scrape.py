@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.harness.screen import panel_lines
-from tests.harness.terminal import clean_env, console_script
+from tests.harness.screen_terminal import clean_env, console_script
 
 pytestmark = pytest.mark.integration
 

@@ -10,12 +10,27 @@ from functools import partial
 
 from textual.app import App
 from textual.binding import Binding
+from rich.segment import Segment
 from textual.command import Hit, Hits, Provider
+from textual.filter import LineFilter
 
 from probes.logql import LogRequest
 from tui.appctx import AppContext
+from tui.widgets.glyphs import to_ascii_cells
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
+ASCII_KEYS = {"⏎": "enter", "↑": "up", "↓": "down", "←": "left", "→": "right", "⇥": "tab"}
+
+
+class AsciiFilter(LineFilter):
+    """Every segment's text made 7-bit, cell for cell (tui.widgets.glyphs.to_ascii_cells)."""
+
+    def apply(self, segments: list[Segment], background) -> list[Segment]:
+        return [Segment(to_ascii_cells(s.text), s.style, s.control) if not s.text.isascii() else s
+                for s in segments]
+
+
+ASCII_FILTER = AsciiFilter()
 
 
 class DashboardCommands(Provider):
@@ -82,6 +97,17 @@ class LlmwatchApp(App):
             self._exception = error
             self._exception_event.set()
         self._close_messages_no_wait()
+
+    # ---- --ascii: 7-bit output, whatever drew it ---------------------------------------------------
+    def get_line_filters(self):
+        """With --ascii every line goes through AsciiFilter, Textual's own widgets too (the footer's
+        enter key, scrollbars, toasts): the README promises 7-bit output, and one place keeps it."""
+        filters = list(super().get_line_filters())
+        return [*filters, ASCII_FILTER] if self.ctx.ascii else filters
+
+    def get_key_display(self, binding: Binding) -> str:
+        shown = super().get_key_display(binding)
+        return ASCII_KEYS.get(shown, shown) if self.ctx.ascii else shown
 
     def on_mount(self) -> None:
         self.theme = THEMES.get(self.ctx.config.dashboard.theme, "textual-dark")

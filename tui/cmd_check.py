@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 
 import click
@@ -133,12 +134,13 @@ def check_cmd(ctx, timeout, urls, only, skip, ignore_alerts, fmt, output, quiet,
         from dataclasses import replace
 
         opts = replace(opts, include_alerts=False)
-        if fmt == "text" and not quiet:
-            click.echo("note: direct scrape: alerts skipped (they need Prometheus)", err=True)
     run = asyncio.run(run_once(cfg, opts, targets, scrape_wait))
-    text = render(run, fmt, color=(fmt == "text" and output is None and wants_color(sys.stdout)))
+    color = fmt == "text" and output is None and wants_color(sys.stdout)
+    text = render(run, fmt, color=color, width=shutil.get_terminal_size((100, 24)).columns if color else 100)
     if output:
         write_file(output, text)
     elif not (quiet and run.exit_code == 0):
         click.echo(text)
+    if targets and fmt == "text" and not quiet:  # after the report: its first line is the summary
+        click.echo("note: direct scrape: alerts skipped (they need Prometheus)", err=True)
     ctx.exit(run.exit_code)

@@ -80,23 +80,27 @@ class Terminal:
         text = self.raw.decode("utf-8", "replace").replace("\r\n", "\n")
         return re.sub(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]", "", text)
 
+    def _view(self, where: str) -> str:
+        return self.text() if where == "screen" else self.output() if where == "output" else ""
+
     def wait_for(self, want: str | Callable[[str], bool], timeout: float = 20.0, *, where: str = "screen") -> str:
-        """Pump until the screen (or the whole output) contains `want` / satisfies it."""
+        """Pump until the screen (or the whole output) contains `want` / satisfies it.
+        where="raw": the predicate reads self.raw itself (cheap on long TUI sessions)."""
         test = want if callable(want) else (lambda text: want in text)
         deadline = time.monotonic() + timeout
         alive = True
         while time.monotonic() < deadline:
-            text = self.text() if where == "screen" else self.output()
+            text = self._view(where)
             if test(text):
                 return text
             if not alive:
                 break
             alive = self.pump(0.1)
-        text = self.text() if where == "screen" else self.output()
+        text = self._view(where)
         if test(text):
             return text
         raise AssertionError(f"{self.argv}: {want!r} not on the {where} within {timeout}s "
-                             f"(exited={not alive}); it shows:\n{text[-3000:]}")
+                             f"(exited={not alive}); it shows:\n{(text or self.text())[-3000:]}")
 
     # ---- input and stopping -------------------------------------------------------------------
     def send(self, keys: str) -> None:

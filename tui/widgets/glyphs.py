@@ -15,7 +15,8 @@ ASCII_LEVELS = "_.-=+*#"
 _BOX = str.maketrans({
     "─": "-", "━": "-", "│": "|", "┃": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+", "├": "+",
     "┤": "+", "┬": "+", "┴": "+", "┼": "+", "╭": "+", "╮": "+", "╰": "+", "╯": "+", "•": "*",
-    "█": "#", "▏": "|", "▕": "|", "…": "~",
+    "█": "#", "▏": "|", "▕": "|", "…": "~", "━": "-", "┏": "+", "┓": "+", "┗": "+", "┛": "+", "●": "*",
+    "○": "o", "→": ">", "←": "<", "↑": "^", "↓": "v", "·": ".", "■": "#", "▲": "!", "✖": "x",
 })
 
 
@@ -63,3 +64,13 @@ def to_ascii(text: str) -> str:
     """Box drawing, blocks and braille replaced by ASCII (braille dots become '.')."""
     text = text.translate(_BOX)
     return "".join("." if 0x2800 < ord(ch) <= 0x28FF else (" " if ch == "\u2800" else ch) for ch in text)
+
+
+def to_ascii_cells(text: str) -> str:
+    """to_ascii(), then any other non-ASCII character as "?" per cell it takes (the layout keeps)."""
+    from rich.cells import cell_len
+
+    text = to_ascii(text)
+    if text.isascii():
+        return text
+    return "".join(ch if ch.isascii() else "?" * max(cell_len(ch), 0) for ch in text)
