@@ -19,7 +19,7 @@ from probes.demo import Demo
 from tests.harness.screen import axis_labels, chart_coverage
 from tui.cmd_demo import build_context
 from tui.cmd_snapshot import render
-from tui.svgtext import leading_space_runs
+from tui.svgtext import braille_runs, leading_space_runs
 
 pytestmark = pytest.mark.tui
 CHARTS = ("Latency P50/P95/P99", "Requests/s by label", "Error rate")
@@ -65,7 +65,7 @@ def test_nothing_runs_together(demo):
     for words in ("series in s", "series in req/s", "series in %", "% cloud", "today since 00:00"):
         assert words in text, (words, text)
     svg = _render(demo, "svg")
-    assert leading_space_runs(svg) == []
+    assert leading_space_runs(svg) == [] and braille_runs(svg) == []
     logs = _render(demo, "svg", (160, 40), "logs", '{job="api-gateway"}')
     assert leading_space_runs(logs) == []
 

@@ -12,7 +12,7 @@ from textual.color import Color
 
 from tests.test_dashboard_pilot import screen_text
 from tests.test_dashboard_snapshots import fixed_app, inject
-from tui.svgtext import keep_leading_spaces, leading_space_runs
+from tui.svgtext import braille_runs, keep_leading_spaces, leading_space_runs
 from tui.widgets.chart import clock_ticks
 from tui.widgets.glyphs import level_mark
 
@@ -104,3 +104,11 @@ def test_svg_text_runs_never_start_with_spaces():
     assert 'x="85.4" y="20" textLength="97.6" clip-path="url(#l0)">snapshot</text>' in fixed
     assert "a&amp;b</text>" in fixed and fixed.count("<text") == 3  # the spaces-only run is dropped
     assert os.environ.get("TZ") != "Asia/Kolkata"
+
+
+def test_svg_braille_runs_become_one_element_per_cell():
+    svg = '<text class="r4" x="100" y="20" textLength="48.8" clip-path="url(#l0)">\u28c0\u2800\u2824\u2812</text>'
+    assert len(braille_runs(svg)) == 1
+    fixed = keep_leading_spaces(svg)
+    assert braille_runs(fixed) == [] and fixed.count("<text") == 3  # the blank braille cell is not drawn
+    assert 'x="100" ' in fixed and 'x="124.4" ' in fixed and 'x="136.6" ' in fixed

@@ -73,4 +73,6 @@ def to_ascii_cells(text: str) -> str:
     text = to_ascii(text)
     if text.isascii():
         return text
-    return "".join(ch if ch.isascii() else "?" * max(cell_len(ch), 0) for ch in text)
+    # Other block elements are Textual's sub-cell scrollbar glyphs: its colour is the thumb.
+    return "".join(ch if ch.isascii() else " " if "\u2580" <= ch <= "\u259f" else "?" * max(cell_len(ch), 0)
+                   for ch in text)
