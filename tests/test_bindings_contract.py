@@ -80,54 +80,26 @@ async def to_dashboard(pilot) -> None:
     await pilot.pause()
 
 
-async def to_zoom(pilot) -> None:
-    await to_dashboard(pilot)
-    await pilot.press("enter")
-    await _settle(pilot, "ZoomScreen")
-
-
-async def to_alerts(pilot) -> None:
-    await to_dashboard(pilot)
-    await pilot.press("a")
-    await _settle(pilot, "AlertsScreen")
-
-
-async def to_logs(pilot) -> None:
-    await to_dashboard(pilot)
-    await pilot.press("l")
-    await _settle(pilot, "LogsScreen")
-
-
-async def to_help(pilot) -> None:
-    await to_dashboard(pilot)
-    await pilot.press("question_mark")
-    await _settle(pilot, "HelpScreen")
-
-
-async def to_expanded_line(pilot) -> None:
-    await to_logs(pilot)
-    await pilot.press("enter")
-    await _settle(pilot, "ExpandedLine")
-
-
-async def to_silence_form(pilot) -> None:
-    await to_alerts(pilot)
-    await pilot.press("n")
-    await _settle(pilot, "SilenceForm")
-
-
-async def to_confirm(pilot) -> None:
-    await to_alerts(pilot)
-    await pilot.press("s")
-    await pilot.press("x")
-    await _settle(pilot, "ConfirmScreen")
-
-
-SCREENS: dict[str, Callable[[Any], Awaitable[None]]] = {
-    "DashboardScreen": to_dashboard, "ZoomScreen": to_zoom, "AlertsScreen": to_alerts,
-    "LogsScreen": to_logs, "HelpScreen": to_help, "ExpandedLine": to_expanded_line,
-    "SilenceForm": to_silence_form, "ConfirmScreen": to_confirm,
+# screen -> (the screen it is reached from, the keys a person presses there)
+ROUTES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ZoomScreen": ("DashboardScreen", ("enter",)), "AlertsScreen": ("DashboardScreen", ("a",)),
+    "LogsScreen": ("DashboardScreen", ("l",)), "HelpScreen": ("DashboardScreen", ("question_mark",)),
+    "ExpandedLine": ("LogsScreen", ("enter",)), "SilenceForm": ("AlertsScreen", ("n",)),
+    "ConfirmScreen": ("AlertsScreen", ("s", "x")),
 }
+
+
+def _route(name: str) -> Callable[[Any], Awaitable[None]]:
+    async def go(pilot) -> None:
+        parent, keys = ROUTES[name]
+        await SCREENS[parent](pilot)
+        await pilot.press(*keys)
+        await _settle(pilot, name)
+    return go
+
+
+SCREENS: dict[str, Callable[[Any], Awaitable[None]]] = {"DashboardScreen": to_dashboard,
+                                                         **{name: _route(name) for name in ROUTES}}
 
 
 def contract_app(loki_url: str):
