@@ -15,7 +15,7 @@ import click
 
 from probes.status import EXIT_OK, EXIT_UNKNOWN
 from tui.cmd_dashboard import scrape_auth_option, scrape_targets
-from tui.options import config_options, load, positive_duration
+from tui.options import config_options, duration_option, load
 
 
 @click.command("doctor")
@@ -24,13 +24,13 @@ from tui.options import config_options, load, positive_duration
 @click.option("--window", metavar="DURATION", default=None,
               help="Rate window (e.g. 30s, 2m). Default: 4 x the longest scrape interval, at least 1m.")
 @click.option("--queries/--no-queries", default=True, show_default=True, help="Show the PromQL behind each value.")
-@click.option("--timeout", default="10s", show_default=True, callback=positive_duration, metavar="DURATION",
-              help="Deadline for the whole diagnosis (a hung Prometheus is UNKNOWN after this).")
+@duration_option("--timeout", default="10s",
+                 help="Deadline for the whole diagnosis (a hung Prometheus is UNKNOWN after this).")
 @click.option("--scrape", "scrape", multiple=True, metavar="[JOB=]URL",
               help="No Prometheus: scrape this /metrics URL directly, twice --scrape-wait apart (repeatable); "
                    "shows why a scrape failed, lines that did not parse and the series cap.")
-@click.option("--scrape-wait", "scrape_wait", default="5s", show_default=True, callback=positive_duration,
-              help="With --scrape: time between the two scrapes (rates need two samples).")
+@duration_option("--scrape-wait", "scrape_wait", default="5s",
+                 help="With --scrape: time between the two scrapes (rates need two samples).")
 @scrape_auth_option
 @click.pass_context
 def doctor_cmd(ctx: click.Context, fmt: str, window: str | None, queries: bool, timeout: float, scrape,

@@ -17,29 +17,23 @@ from typing import Callable, Mapping, Sequence
 import pexpect
 import pyte
 
-REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = REPO / ".venv" / "bin"
+from tests.harness.terminal import LLMWATCH
+from tests.harness.terminal import ROOT as REPO
+from tests.harness.terminal import clean_env as base_env
 
-
-def console_script(name: str = "llmwatch") -> str:
+def console_script() -> str:
     """The installed console script (scripts/test.sh installs the package into .venv)."""
-    path = VENV_BIN / name
-    if not path.exists():  # pragma: no cover - only when run outside scripts/test.sh
-        raise FileNotFoundError(f"{path} is missing: run bash scripts/test.sh (it installs the package)")
-    return str(path)
+    if not Path(LLMWATCH).exists():  # pragma: no cover - only when run outside scripts/test.sh
+        raise FileNotFoundError(f"{LLMWATCH} is missing: run bash scripts/test.sh (it installs the package)")
+    return LLMWATCH
 
 
 def clean_env(extra: Mapping[str, str] | None = None, home: str | os.PathLike | None = None) -> dict[str, str]:
-    """The environment of a new user's shell: no llmwatch/Loki settings, a terminal type."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("LLMWATCH_", "LOKI_", "PYTEST_", "COLUMNS", "LINES", "TEXTUAL"))}
-    env.update(TERM="xterm-256color", PYTHONUNBUFFERED="1")
-    env.pop("NO_COLOR", None)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    if home is not None:
-        env["HOME"] = str(home)
-        env.pop("XDG_CONFIG_HOME", None)
-    env.update(extra or {})
+    """A new user's shell: tests.harness.terminal's clean environment (no llmwatch/Loki settings,
+    a terminal type), sized by the pty rather than COLUMNS/LINES, with the console script on PATH."""
+    env = base_env(Path(home) if home is not None else Path(os.environ.get("HOME", "/root")), **(extra or {}))
+    env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES") and not k.startswith(("PYTEST_", "TEXTUAL"))}
+    env.update(PYTHONUNBUFFERED="1", PATH=f"{Path(LLMWATCH).parent}{os.pathsep}{env.get('PATH', '')}")
     return env
 
 
