@@ -97,7 +97,7 @@ async def test_loads_and_keys_change_range_pause_filter_zoom(prometheus, prom_sa
         assert isinstance(app.screen, ZoomScreen)
         await pilot.pause(0.2)
         legend = app.screen.query_one("#legend")
-        chart = dash.panels["latency"].data
+        chart = app.screen.panel.data  # what the legend was built from (the live panel may refresh meanwhile)
         assert legend.row_count == len(chart.lines)
         first = chart.lines[0]
         assert format_value(first.last, "s") == str(legend.get_row_at(0)[1])
